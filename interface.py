@@ -1,0 +1,369 @@
+"""Kit code for the "Training multilayer neural networks on numpy" homework.
+
+Students receive this file as it is and must not edit it: the checker always
+runs submissions against its own copy.  It holds
+
+* the abstract ``Optimizer``, ``Layer`` and ``Loss`` classes (template methods
+  that check shapes and NaNs, then delegate to the student's ``*_impl``),
+* ``Model``, the sequential training loop (progress bar, histories, summary,
+  optional per-layer timing, float32 or float64 end to end),
+* ``he_initializer``, ``eps`` and ``convolve_pytorch`` (the fast convolution
+  used for CIFAR-10) with the ``use_fast_convolve`` switch read by
+  ``solution.convolve``.
+
+Array shapes use ``n`` for the batch dimension; a layer's ``input_shape`` and
+``output_shape`` never include it.
+"""
+import contextlib
+import time
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+eps = np.finfo(np.float64).eps
+np.seterr(all='raise', under='ignore')
+
+# Read by ``solution.convolve``: True dispatches to ``convolve_pytorch``.
+# The unit tests keep it False; the CIFAR-10 gate turns it on.
+fast_convolve = False
+
+
+@contextlib.contextmanager
+def use_fast_convolve(enabled=True):
+    """Temporarily switch ``solution.convolve`` to (or away from) torch."""
+    global fast_convolve
+    previous, fast_convolve = fast_convolve, enabled
+    try:
+        yield
+    finally:
+        fast_convolve = previous
+
+
+def read_only(array):
+    """A read-only view of ``array`` (no copy): a layer cannot edit what it does not own."""
+    view = np.asarray(array).view()
+    view.flags.writeable = False
+    return view
+
+
+def he_initializer(input_dim):
+    """Initializer for ``Layer.add_parameter``: normal, mean 0, std sqrt(2 / input_dim)."""
+    def _he_initializer(shape):
+        return np.random.normal(0.0, np.sqrt(2.0 / input_dim), size=shape)
+    return _he_initializer
+
+
+def _describe(array):
+    return f"{type(array).__name__} of shape {getattr(array, 'shape', '?')}"
+
+
+def _check_array(array, expected_shape, where):
+    """Raise a ValueError naming ``where`` unless ``array`` is a finite ndarray of ``expected_shape``."""
+    if not isinstance(array, np.ndarray):
+        raise ValueError(f"{where}: expected a numpy array of shape {expected_shape}, got {_describe(array)}")
+    if array.shape != tuple(expected_shape):
+        raise ValueError(f"{where}: expected shape {tuple(expected_shape)}, got {array.shape}")
+    if array.dtype.kind == 'f' and not np.isfinite(array).all():
+        bad = np.size(array) - np.count_nonzero(np.isfinite(array))
+        raise ValueError(f"{where}: {bad} of {array.size} values are NaN or infinite (shape {array.shape})")
+
+
+# ============================================================================
+# Optimizers
+# ============================================================================
+
+class Optimizer(ABC):
+    """Makes one ``updater(parameter, parameter_grad) -> new_parameter`` per parameter.
+
+    Any state (momentum, ...) belongs to the updater, so that parameters never
+    share it.  Both arguments of an updater are read-only arrays.
+    """
+
+    @abstractmethod
+    def get_parameter_updater(self, parameter_shape):
+        pass
+
+
+# ============================================================================
+# Layers
+# ============================================================================
+
+class Layer(ABC):
+    """One step of a sequential network.
+
+    ``forward(inputs)`` takes ``(n,) + input_shape`` and returns
+    ``(n,) + output_shape``; ``backward(output_grad)`` takes dL/d(outputs) and
+    returns dL/d(inputs), filling ``<parameter>_grad`` on the way.  Both check
+    shapes and finiteness and then call the student's ``forward_impl`` /
+    ``backward_impl``; ``forward_inputs`` and ``forward_outputs`` keep the last
+    forward pass (read-only) for the backward pass.
+    """
+
+    def __init__(self, input_shape=None):
+        self.input_shape = None if input_shape is None else tuple(input_shape)
+        self.output_shape = None
+        self.forward_inputs = None
+        self.forward_outputs = None
+        self.is_training = True
+        self.dtype = np.float64
+        self.optimizer = None
+        self.parameter_updaters = {}
+        self.forward_seconds = 0.0
+        self.backward_seconds = 0.0
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    def build(self, optimizer, prev_layer=None):
+        """Fix ``input_shape`` (from the previous layer) and create the parameters."""
+        self.optimizer = optimizer
+        if prev_layer is not None:
+            self.input_shape = prev_layer.output_shape
+        if self.input_shape is None:
+            raise ValueError(f"{self.name}: the first layer needs input_shape=(...)")
+        self.output_shape = self.input_shape
+
+    def add_parameter(self, name, shape, initializer):
+        """Create a trainable parameter; returns ``(value, zero gradient)``.
+
+        ``update_parameters`` later reads ``self.<name>`` and ``self.<name>_grad``.
+        """
+        shape = tuple(shape)
+        if self.optimizer is None:
+            raise RuntimeError(f"{self.name}: add_parameter('{name}') before build(optimizer)")
+        value = np.asarray(initializer(shape), dtype=self.dtype)
+        if value.shape != shape:
+            raise ValueError(f"{self.name}.{name}: initializer returned {value.shape}, expected {shape}")
+        self.parameter_updaters[name] = self.optimizer.get_parameter_updater(shape)
+        return value, np.zeros(shape, dtype=self.dtype)
+
+    def update_parameters(self):
+        for name, updater in self.parameter_updaters.items():
+            value = getattr(self, name)
+            grad = getattr(self, f"{name}_grad")
+            _check_array(grad, value.shape, f"{self.name}.{name}_grad")
+            new_value = np.asarray(updater(read_only(value), read_only(grad)))
+            _check_array(new_value, value.shape, f"{self.name}: optimizer update of '{name}'")
+            setattr(self, name, new_value.astype(self.dtype, copy=False))
+
+    @property
+    def parameter_count(self):
+        return sum(getattr(self, name).size for name in self.parameter_updaters)
+
+    def forward(self, inputs):
+        """(n,) + input_shape -> (n,) + output_shape."""
+        n = np.shape(inputs)[0] if np.ndim(inputs) else 0
+        _check_array(inputs, (n,) + tuple(self.input_shape), f"{self.name}.forward inputs")
+        inputs = read_only(inputs)
+        self.forward_inputs = inputs
+        started = time.perf_counter()
+        outputs = self.forward_impl(inputs)
+        self.forward_seconds += time.perf_counter() - started
+        _check_array(outputs, (n,) + tuple(self.output_shape), f"{self.name}.forward_impl output")
+        outputs = read_only(outputs.astype(inputs.dtype, copy=False))
+        self.forward_outputs = outputs
+        return outputs
+
+    def backward(self, output_grad):
+        """dL/d(outputs), (n,) + output_shape -> dL/d(inputs), (n,) + input_shape."""
+        if self.forward_inputs is None:
+            raise RuntimeError(f"{self.name}: backward() before forward()")
+        n = self.forward_inputs.shape[0]
+        _check_array(output_grad, (n,) + tuple(self.output_shape), f"{self.name}.backward output_grad")
+        started = time.perf_counter()
+        input_grad = self.backward_impl(read_only(output_grad))
+        self.backward_seconds += time.perf_counter() - started
+        _check_array(input_grad, (n,) + tuple(self.input_shape), f"{self.name}.backward_impl result")
+        for name in self.parameter_updaters:
+            _check_array(getattr(self, f"{name}_grad"), getattr(self, name).shape, f"{self.name}.{name}_grad")
+        return read_only(input_grad.astype(output_grad.dtype, copy=False))
+
+    @abstractmethod
+    def forward_impl(self, inputs):
+        pass
+
+    @abstractmethod
+    def backward_impl(self, output_grad):
+        pass
+
+
+# ============================================================================
+# Losses
+# ============================================================================
+
+class Loss(ABC):
+    """``value`` is the batch-mean loss, shape ``(1,)``; ``gradient`` is dL/d(y_pred),
+    shape of ``y_pred``, already divided by the batch size."""
+
+    def value(self, y_gt, y_pred):
+        _check_array(y_pred, np.shape(y_gt), f"{type(self).__name__}.value y_pred")
+        value = self.value_impl(read_only(y_gt), read_only(y_pred))
+        _check_array(value, (1,), f"{type(self).__name__}.value_impl result")
+        return value
+
+    def gradient(self, y_gt, y_pred):
+        _check_array(y_pred, np.shape(y_gt), f"{type(self).__name__}.gradient y_pred")
+        grad = self.gradient_impl(read_only(y_gt), read_only(y_pred))
+        _check_array(grad, y_pred.shape, f"{type(self).__name__}.gradient_impl result")
+        return grad
+
+    @abstractmethod
+    def value_impl(self, y_gt, y_pred):
+        pass
+
+    @abstractmethod
+    def gradient_impl(self, y_gt, y_pred):
+        pass
+
+
+# ============================================================================
+# Model
+# ============================================================================
+
+def _accuracy(y_gt, y_pred):
+    """Share of rows whose arg-max agrees (one-hot ``y_gt``, ``y_pred`` of shape (n, classes))."""
+    return float(np.mean(np.argmax(y_gt, axis=1) == np.argmax(y_pred, axis=1)))
+
+
+def _progress(iterable, **kwargs):
+    from tqdm.auto import tqdm
+    return tqdm(iterable, **kwargs)
+
+
+class Model:
+    """A sequential network: ``add`` layers, then ``fit`` / ``evaluate`` / ``predict``.
+
+    ``dtype`` (float64 by default) is the precision of parameters and data in
+    training; float32 is about twice as fast.  After ``fit`` the per-epoch
+    histories are ``loss_train_history``, ``loss_valid_history``,
+    ``accuracy_train_history`` and ``accuracy_valid_history``.
+    """
+
+    def __init__(self, loss, optimizer, dtype=np.float64):
+        self.loss = loss
+        self.optimizer = optimizer
+        self.dtype = np.dtype(dtype)
+        self.layers = []
+        self.loss_train_history = []
+        self.loss_valid_history = []
+        self.accuracy_train_history = []
+        self.accuracy_valid_history = []
+
+    def add(self, layer):
+        layer.dtype = self.dtype
+        layer.build(self.optimizer, prev_layer=self.layers[-1] if self.layers else None)
+        self.layers.append(layer)
+
+    def set_training(self, is_training):
+        for layer in self.layers:
+            layer.is_training = is_training
+
+    def forward(self, inputs):
+        for layer in self.layers:
+            inputs = layer.forward(inputs)
+        return inputs
+
+    def backward(self, output_grad):
+        for layer in reversed(self.layers):
+            output_grad = layer.backward(output_grad)
+
+    def train_step(self, x, y_gt):
+        """One SGD step on a batch; returns (batch loss, batch accuracy)."""
+        y_pred = self.forward(x)
+        loss = self.loss.value(y_gt, y_pred)
+        self.backward(self.loss.gradient(y_gt, y_pred))
+        for layer in self.layers:
+            layer.update_parameters()
+        return float(loss[0]), _accuracy(y_gt, y_pred)
+
+    def fit(self, x_train, y_train, batch_size, epochs, shuffle=True, verbose=True,
+            x_valid=None, y_valid=None, profile=False):
+        """Train for ``epochs`` passes over ``x_train`` (n, ...) / one-hot ``y_train`` (n, classes).
+
+        ``profile=True`` prints the time spent in each layer's forward and backward.
+        """
+        if not self.layers:
+            raise ValueError("Model.fit: add layers first")
+        x_train = np.asarray(x_train, dtype=self.dtype)
+        y_train = np.asarray(y_train, dtype=self.dtype)
+        if len(x_train) != len(y_train):
+            raise ValueError(f"Model.fit: {len(x_train)} inputs but {len(y_train)} labels")
+        for epoch in range(epochs):
+            order = np.random.permutation(len(x_train)) if shuffle else np.arange(len(x_train))
+            starts = range(0, len(x_train), batch_size)
+            bar = _progress(starts, desc=f"Epoch {epoch + 1}/{epochs}", disable=not verbose,
+                            unit='batch', leave=True)
+            self.set_training(True)
+            losses, accuracies, sizes = [], [], []
+            for start in bar:
+                batch = order[start:start + batch_size]
+                loss, accuracy = self.train_step(x_train[batch], y_train[batch])
+                losses.append(loss)
+                accuracies.append(accuracy)
+                sizes.append(len(batch))
+                bar.set_postfix(loss=f"{np.average(losses, weights=sizes):.4f}",
+                                acc=f"{np.average(accuracies, weights=sizes):.4f}", refresh=False)
+            self.loss_train_history.append(float(np.average(losses, weights=sizes)))
+            self.accuracy_train_history.append(float(np.average(accuracies, weights=sizes)))
+            summary = f"train loss {self.loss_train_history[-1]:.4f}, acc {self.accuracy_train_history[-1]:.4f}"
+            if x_valid is not None:
+                loss, accuracy = self.evaluate(x_valid, y_valid, batch_size)
+                self.loss_valid_history.append(loss)
+                self.accuracy_valid_history.append(accuracy)
+                summary += f"; valid loss {loss:.4f}, acc {accuracy:.4f}"
+            if verbose:
+                bar.write(f"Epoch {epoch + 1}/{epochs}: {summary}")
+            if profile:
+                print(self.profile_report())
+
+    def predict(self, x, batch_size=256):
+        """Outputs of the last layer in inference mode, (n,) + output_shape."""
+        self.set_training(False)
+        x = np.asarray(x, dtype=self.dtype)
+        outputs = [self.forward(x[start:start + batch_size]) for start in range(0, len(x), batch_size)]
+        return np.concatenate(outputs)
+
+    def evaluate(self, x, y, batch_size=256):
+        """(mean loss, accuracy) of the model in inference mode on inputs ``x`` and one-hot ``y``."""
+        y = np.asarray(y, dtype=self.dtype)
+        y_pred = self.predict(x, batch_size)
+        return float(self.loss.value(y, y_pred)[0]), _accuracy(y, y_pred)
+
+    def profile_report(self):
+        """Per-layer forward/backward seconds accumulated since the model was built."""
+        lines = [f"{'layer':<24}{'forward, s':>12}{'backward, s':>13}"]
+        for index, layer in enumerate(self.layers):
+            lines.append(f"{f'{index}. {layer.name}':<24}{layer.forward_seconds:>12.3f}{layer.backward_seconds:>13.3f}")
+        return "\n".join(lines)
+
+    def summary(self):
+        lines = [f"{'layer':<24}{'output shape':<20}{'parameters':>12}"]
+        for index, layer in enumerate(self.layers):
+            lines.append(f"{f'{index}. {layer.name}':<24}{str(layer.output_shape):<20}{layer.parameter_count:>12,}")
+        total = sum(layer.parameter_count for layer in self.layers)
+        lines.append(f"Total parameters: {total:,} ({self.dtype.name})")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.summary()
+
+
+# ============================================================================
+# Fast convolution (CIFAR-10)
+# ============================================================================
+
+def convolve_pytorch(inputs, kernels, padding=0):
+    """The same operation as ``solution.convolve_numpy``, computed by torch on the CPU.
+
+    inputs (n, d, ih, iw), kernels (c, d, kh, kw) ->
+    (n, c, ih - kh + 1 + 2 * padding, iw - kw + 1 + 2 * padding).
+    A true convolution: torch's conv2d is a cross-correlation, so the kernels
+    are flipped first.
+    """
+    import torch
+    flipped = np.ascontiguousarray(kernels[:, :, ::-1, ::-1])
+    with torch.no_grad():
+        outputs = torch.nn.functional.conv2d(torch.from_numpy(np.ascontiguousarray(inputs)),
+                                             torch.from_numpy(flipped), padding=padding)
+    return outputs.numpy()

@@ -1,0 +1,35 @@
+"""4.1.1 Conv2D: torch conv2d (with flipped kernels) and central differences."""
+import numpy as np
+import torch.nn.functional as F
+
+from public_tests.cases.torch_oracle import compare_layer_with_torch
+from public_tests.framework import assert_true, case
+from public_tests.gradcheck import build_layer, check_layer_gradients
+
+
+def torch_conv(inputs, kernels, biases):
+    # torch's conv2d is a cross-correlation: flipping the kernels makes it a convolution.
+    return F.conv2d(inputs, kernels.flip(2, 3), biases, padding=kernels.shape[-1] // 2)
+
+
+@case('conv2d')
+def conv2d_parameters(sol):
+    layer = build_layer(sol.Conv2D(5, kernel_size=3), (2, 6, 4))
+    assert_true(layer.kernels.shape == (5, 2, 3, 3), "Conv2D kernels", f"shape {layer.kernels.shape}")
+    assert_true(layer.output_shape == (5, 6, 4), "Conv2D output_shape ('same')", f"got {layer.output_shape}")
+
+
+@case('conv2d')
+def conv2d_matches_torch(sol):
+    for kernel_size, shape in ((3, (2, 6, 6)), (1, (3, 4, 5)), (5, (2, 7, 6))):
+        layer = build_layer(sol.Conv2D(4, kernel_size=kernel_size), shape)
+        layer.biases[...] = np.random.normal(size=4)
+        compare_layer_with_torch(layer, torch_conv, np.random.normal(size=(3,) + shape),
+                                 {'kernels': 'kernels', 'biases': 'biases'}, f"Conv2D k={kernel_size} on {shape}")
+
+
+@case('conv2d')
+def conv2d_gradient_check(sol):
+    layer = build_layer(sol.Conv2D(2, kernel_size=3), (2, 4, 3))
+    layer.biases[...] = np.random.normal(size=2)
+    check_layer_gradients(layer, np.random.normal(size=(2, 2, 4, 3)))

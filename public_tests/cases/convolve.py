@@ -1,0 +1,54 @@
+"""3.3.2 convolve_numpy: scipy.signal as the oracle, plus a hand-checked asymmetric kernel."""
+import numpy as np
+import scipy.signal
+
+from public_tests.framework import assert_close, case
+
+
+def scipy_convolve(inputs, kernels, padding):
+    """Oracle: sum over input channels of 2-D convolutions of the zero-padded images."""
+    p = padding
+    padded = np.pad(inputs, ((0, 0), (0, 0), (p, p), (p, p)))
+    n, c = inputs.shape[0], kernels.shape[0]
+    return np.array([[sum(scipy.signal.convolve2d(padded[i, j], kernels[k, j], mode='valid')
+                          for j in range(inputs.shape[1]))
+                      for k in range(c)] for i in range(n)])
+
+
+@case('convolve')
+def convolve_is_not_cross_correlation(sol):
+    image = np.zeros((1, 1, 3, 3))
+    image[0, 0, 1, 1] = 1.0  # a unit impulse: convolution copies the kernel as it is
+    kernel = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
+    assert_close(sol.convolve_numpy(image, kernel, 1), kernel,
+                 "impulse * kernel == kernel (a cross-correlation would flip it)")
+
+
+@case('convolve')
+def convolve_valid_hand_computed(sol):
+    image = np.arange(16.0).reshape(1, 1, 4, 4)
+    kernel = np.array([[[[1.0, 0.0], [0.0, -1.0]]]])
+    # flipped kernel [[-1, 0], [0, 1]]: out[t, s] = x[t+1, s+1] - x[t, s] = 5
+    assert_close(sol.convolve_numpy(image, kernel, 0), np.full((1, 1, 3, 3), 5.0), "valid convolution, 4x4 * 2x2")
+
+
+@case('convolve')
+def convolve_matches_scipy_same(sol):
+    inputs, kernels = np.random.normal(size=(2, 3, 6, 5)), np.random.normal(size=(4, 3, 3, 3))
+    assert_close(sol.convolve_numpy(inputs, kernels, 1), scipy_convolve(inputs, kernels, 1),
+                 "convolve (2, 3, 6, 5) * (4, 3, 3, 3), padding 1")
+
+
+@case('convolve')
+def convolve_matches_scipy_valid_and_full(sol):
+    inputs, kernels = np.random.normal(size=(3, 2, 7, 7)), np.random.normal(size=(2, 2, 5, 5))
+    for padding in (0, 2, 4):
+        assert_close(sol.convolve_numpy(inputs, kernels, padding), scipy_convolve(inputs, kernels, padding),
+                     f"convolve (3, 2, 7, 7) * (2, 2, 5, 5), padding {padding}")
+
+
+@case('convolve')
+def convolve_rectangular_kernel(sol):
+    inputs, kernels = np.random.normal(size=(1, 2, 5, 8)), np.random.normal(size=(3, 2, 1, 3))
+    assert_close(sol.convolve_numpy(inputs, kernels, 0), scipy_convolve(inputs, kernels, 0),
+                 "convolve (1, 2, 5, 8) * (3, 2, 1, 3)")

@@ -1,0 +1,33 @@
+"""4.1.5 Dropout: one np.random.uniform draw, mask reuse, inference scaling."""
+import numpy as np
+
+from public_tests.framework import assert_close, case
+from public_tests.gradcheck import build_layer, check_layer_gradients
+
+
+@case('dropout')
+def dropout_training_mask(sol):
+    layer = build_layer(sol.Dropout(0.3), (4, 5))
+    x = np.random.normal(size=(6, 4, 5))
+    np.random.seed(7)
+    outputs = layer.forward(x)
+    np.random.seed(7)
+    mask = np.random.uniform(size=x.shape) > 0.3  # the single draw the assignment asks for
+    assert_close(outputs, x * mask, "Dropout training forward: x * (uniform > p), not rescaled")
+    grad = np.random.normal(size=x.shape)  # draws again: backward must reuse the stored mask
+    assert_close(layer.backward(grad), grad * mask, "Dropout backward reuses the forward mask")
+
+
+@case('dropout')
+def dropout_inference_scales(sol):
+    layer = build_layer(sol.Dropout(0.25), (3,))
+    layer.is_training = False
+    x = np.random.normal(size=(4, 3))
+    assert_close(layer.forward(x), 0.75 * x, "Dropout inference: (1 - p) * x")
+    grad = np.random.normal(size=(4, 3))
+    assert_close(layer.backward(grad), 0.75 * grad, "Dropout inference backward: (1 - p) * grad")
+
+
+@case('dropout')
+def dropout_gradient_check(sol):
+    check_layer_gradients(build_layer(sol.Dropout(0.5), (3, 4)), np.random.normal(size=(2, 3, 4)), seed=3)

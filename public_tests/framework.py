@@ -1,0 +1,126 @@
+"""A tiny test harness for ``./run.py unittest``: cases, checks and reports.
+
+A case is a function ``case(solution_module)`` registered for a section; it
+raises ``CheckFailure`` (with the shapes and the largest errors) when a check
+does not hold.  ``run_section`` runs every case of a section and reports each
+one, so that a student sees all failures at once.
+"""
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+RTOL, ATOL = 1e-5, 1e-10  # the course's tolerances for float64
+
+_CASES = defaultdict(list)
+
+
+def case(section):
+    """Register ``function(solution)`` as a public case of ``section``."""
+    def register(function):
+        _CASES[section].append(function)
+        return function
+    return register
+
+
+def cases_for(section):
+    from public_tests import cases  # noqa: F401  (registers every section's cases)
+    return list(_CASES[section])
+
+
+class CheckFailure(AssertionError):
+    """A failed check: what was checked, why, shapes and error figures."""
+
+    def __init__(self, what, why, shapes=None, max_abs=None, max_rel=None):
+        self.what, self.why, self.shapes = what, why, shapes
+        self.max_abs, self.max_rel = max_abs, max_rel
+        super().__init__(self.describe())
+
+    def describe(self):
+        text = f"{self.what}: {self.why}"
+        if self.shapes:
+            text += f" [shapes: {self.shapes}]"
+        if self.max_abs is not None:
+            text += f" [max abs error {self.max_abs:.3g}, max rel error {self.max_rel:.3g}]"
+        return text
+
+
+def rel_error(x, y):
+    """CS231n's relative error: max |x - y| / max(1e-8, |x| + |y|)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)), initial=0.0))
+
+
+def errors(actual, expected):
+    """(largest absolute error, largest relative error) of two arrays of one shape."""
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    absolute = np.abs(actual - expected)
+    relative = absolute / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
+    return float(absolute.max(initial=0.0)), float(relative.max(initial=0.0))
+
+
+def assert_close(actual, expected, what, rtol=RTOL, atol=ATOL):
+    """``actual`` must be an ndarray of ``expected``'s shape, finite where it is, and allclose."""
+    expected = np.asarray(expected)
+    if not isinstance(actual, np.ndarray):
+        raise CheckFailure(what, f"expected a numpy array, got {type(actual).__name__}")
+    if actual.shape != expected.shape:
+        raise CheckFailure(what, "wrong shape", shapes=f"got {actual.shape}, expected {expected.shape}")
+    if actual.dtype.kind not in 'fiub':
+        raise CheckFailure(what, f"expected numbers, got dtype {actual.dtype}")
+    if not np.array_equal(np.isfinite(actual), np.isfinite(expected)):
+        raise CheckFailure(what, "NaN or infinite values where finite ones are expected",
+                           shapes=str(actual.shape))
+    if not np.allclose(actual, expected, rtol=rtol, atol=atol):
+        max_abs, max_rel = errors(actual, expected)
+        raise CheckFailure(what, f"values differ (rtol {rtol:g}, atol {atol:g})",
+                           shapes=str(actual.shape), max_abs=max_abs, max_rel=max_rel)
+
+
+def assert_true(condition, what, why):
+    if not condition:
+        raise CheckFailure(what, why)
+
+
+@dataclass
+class CaseResult:
+    name: str
+    passed: bool
+    message: str = ''
+
+
+@dataclass
+class SectionReport:
+    section: str
+    results: list = field(default_factory=list)
+
+    @property
+    def passed(self):
+        return bool(self.results) and all(result.passed for result in self.results)
+
+
+def _student_traceback(error):
+    """The traceback lines that point into solution.py (the student's code), if any."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if frame.filename.endswith('solution.py')]
+    return ''.join(traceback.format_list(frames[-3:]))
+
+
+def run_case(function, solution):
+    np.random.seed(sum(map(ord, function.__name__)))
+    try:
+        function(solution)
+    except CheckFailure as failure:
+        return CaseResult(function.__name__, False, failure.describe())
+    except NotImplementedError as error:
+        return CaseResult(function.__name__, False, f"NotImplementedError: {error}")
+    except Exception as error:  # the student's code raised: report it, go on
+        where = _student_traceback(error)
+        return CaseResult(function.__name__, False,
+                          f"{type(error).__name__}: {error}" + (f"\n{where}" if where else ''))
+    return CaseResult(function.__name__, True)
+
+
+def run_section(section, solution):
+    return SectionReport(section, [run_case(function, solution) for function in cases_for(section)])

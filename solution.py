@@ -1,0 +1,591 @@
+"""Your solution: fill in every region marked "# Your code here".
+
+Only this file is uploaded to the checker; code outside the marked regions
+must stay as it is.  Use numpy only (no Python loops in layers, at most two
+nested loops in convolve_numpy).
+"""
+import numpy as np
+
+import interface
+from interface import *
+
+
+# ================================ 1.4.1 SGD =================================
+class SGD(Optimizer):
+    def __init__(self, lr):
+        self.lr = lr
+
+    def get_parameter_updater(self, parameter_shape):
+
+        def updater(parameter, parameter_grad):
+            """
+            :param parameter: np.array, current parameter values (read-only)
+            :param parameter_grad: np.array, dLoss/dParameter (read-only)
+            :return: np.array, new parameter values
+            """
+            # BEGIN SOLUTION sgd
+            return parameter - self.lr * parameter_grad
+            # END SOLUTION
+
+        return updater
+
+
+# ============================= 1.4.2 SGDMomentum ============================
+class SGDMomentum(Optimizer):
+    def __init__(self, lr, momentum=0.0):
+        self.lr = lr
+        self.momentum = momentum
+
+    def get_parameter_updater(self, parameter_shape):
+
+        def updater(parameter, parameter_grad):
+            """
+            :param parameter: np.array, current parameter values (read-only)
+            :param parameter_grad: np.array, dLoss/dParameter (read-only)
+            :return: np.array, new parameter values
+
+            updater.inertia holds this parameter's inertia, shape parameter_shape.
+            """
+            # BEGIN SOLUTION momentum
+            updater.inertia = self.momentum * updater.inertia + self.lr * parameter_grad
+            return parameter - updater.inertia
+            # END SOLUTION
+
+        updater.inertia = np.zeros(parameter_shape)
+        return updater
+
+
+# ================================ 2.1.1 ReLU ================================
+class ReLU(Layer):
+    def forward_impl(self, inputs):
+        """
+        :param inputs: np.array((n, ...)), input values
+        :return: np.array((n, ...)), output values
+        """
+        # BEGIN SOLUTION relu
+        return np.maximum(inputs, 0)
+        # END SOLUTION
+
+    def backward_impl(self, grad_outputs):
+        """
+        :param grad_outputs: np.array((n, ...)), dLoss/dOutputs
+        :return: np.array((n, ...)), dLoss/dInputs
+        """
+        # BEGIN SOLUTION relu
+        # ReLU'(0) = 1: the gradient passes where the input is >= 0.
+        return grad_outputs * (self.forward_inputs >= 0)
+        # END SOLUTION
+
+
+# =============================== 2.1.2 Softmax ==============================
+class Softmax(Layer):
+    def forward_impl(self, inputs):
+        """
+        :param inputs: np.array((n, d)), input values
+        :return: np.array((n, d)), output values
+        """
+        # BEGIN SOLUTION softmax
+        # Softmax(x) = Softmax(x - max x): exp never overflows.
+        exponents = np.exp(inputs - inputs.max(axis=1, keepdims=True))
+        return exponents / exponents.sum(axis=1, keepdims=True)
+        # END SOLUTION
+
+    def backward_impl(self, grad_outputs):
+        """
+        :param grad_outputs: np.array((n, d)), dLoss/dOutputs
+        :return: np.array((n, d)), dLoss/dInputs
+        """
+        # BEGIN SOLUTION softmax
+        # dL/dx_j = y_j * (dL/dy_j - sum_i dL/dy_i * y_i)
+        outputs = self.forward_outputs
+        return outputs * (grad_outputs - np.sum(grad_outputs * outputs, axis=1, keepdims=True))
+        # END SOLUTION
+
+
+# ================================ 2.1.3 Dense ===============================
+class Dense(Layer):
+    def __init__(self, units, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.output_units = units
+
+        self.weights, self.weights_grad = None, None
+        self.biases, self.biases_grad = None, None
+
+    def build(self, *args, **kwargs):
+        super().build(*args, **kwargs)
+
+        input_units, = self.input_shape
+        output_units = self.output_units
+
+        self.weights, self.weights_grad = self.add_parameter(
+            name='weights',
+            shape=(output_units, input_units),
+            initializer=he_initializer(input_units)
+        )
+        self.biases, self.biases_grad = self.add_parameter(
+            name='biases',
+            shape=(output_units,),
+            initializer=np.zeros
+        )
+        self.output_shape = (output_units,)
+
+    def forward_impl(self, inputs):
+        """
+        :param inputs: np.array((n, d)), input values
+        :return: np.array((n, c)), output values
+
+            n - batch size
+            d - number of input units
+            c - number of output units
+        """
+        # BEGIN SOLUTION dense
+        return inputs @ self.weights.T + self.biases
+        # END SOLUTION
+
+    def backward_impl(self, grad_outputs):
+        """
+        :param grad_outputs: np.array((n, c)), dLoss/dOutputs
+        :return: np.array((n, d)), dLoss/dInputs
+
+            n - batch size
+            d - number of input units
+            c - number of output units
+        """
+        # BEGIN SOLUTION dense
+        self.weights_grad = grad_outputs.T @ self.forward_inputs
+        self.biases_grad = grad_outputs.sum(axis=0)
+        return grad_outputs @ self.weights
+        # END SOLUTION
+
+
+# ============================ 2.2.1 Crossentropy ============================
+class CategoricalCrossentropy(Loss):
+    def value_impl(self, y_gt, y_pred):
+        """
+        :param y_gt: np.array((n, d)), ground truth (correct) labels
+        :param y_pred: np.array((n, d)), estimated target values
+        :return: np.array((1,)), mean Loss scalar for batch
+
+            n - batch size
+            d - number of units
+        """
+        # BEGIN SOLUTION crossentropy
+        n = y_gt.shape[0]
+        return np.array([-np.sum(y_gt * np.log(np.maximum(y_pred, eps))) / n])
+        # END SOLUTION
+
+    def gradient_impl(self, y_gt, y_pred):
+        """
+        :param y_gt: np.array((n, d)), ground truth (correct) labels
+        :param y_pred: np.array((n, d)), estimated target values
+        :return: np.array((n, d)), dLoss/dY_pred
+
+            n - batch size
+            d - number of units
+        """
+        # BEGIN SOLUTION crossentropy
+        n = y_gt.shape[0]
+        return -y_gt / np.maximum(y_pred, eps) / n
+        # END SOLUTION
+
+
+# ======================== 2.3 Train and Test on MNIST =======================
+def train_mnist_model(x_train, y_train, x_valid, y_valid):
+    """
+    :param x_train, x_valid: np.array((n, 784)), standardised images
+    :param y_train, y_valid: np.array((n, 10)), one-hot labels
+    :return: a trained Model
+    """
+    # BEGIN SOLUTION mnist
+    # 784-512-512-10 with dropout, momentum SGD in float32, learning rate decay.
+    optimizer = SGDMomentum(lr=0.05, momentum=0.9)
+    model = Model(CategoricalCrossentropy(), optimizer, dtype=np.float32)
+    model.add(Dense(512, input_shape=(784,)))
+    model.add(ReLU())
+    model.add(Dropout(0.2))
+    model.add(Dense(512))
+    model.add(ReLU())
+    model.add(Dropout(0.2))
+    model.add(Dense(10))
+    model.add(Softmax())
+    print(model)
+    for lr in [0.05, 0.05, 0.05, 0.03, 0.03, 0.02, 0.01, 0.005]:
+        optimizer.lr = lr
+        model.fit(x_train, y_train, batch_size=128, epochs=1, x_valid=x_valid, y_valid=y_valid)
+    return model
+    # END SOLUTION
+
+
+# ============================== 3.3.2 convolve ==============================
+def convolve_numpy(inputs, kernels, padding):
+    """
+    :param inputs: np.array((n, d, ih, iw)), input values
+    :param kernels: np.array((c, d, kh, kw)), convolution kernels
+    :param padding: int >= 0, the size of padding, 0 means 'valid'
+    :return: np.array((n, c, oh, ow)), output values
+
+        n - batch size
+        d - number of input channels
+        c - number of output channels
+        (ih, iw) - input image shape
+        (oh, ow) - output image shape
+    """
+    # !!! Don't change this function, it's here for your reference only !!!
+    assert isinstance(padding, int) and padding >= 0
+    assert inputs.ndim == 4 and kernels.ndim == 4
+    assert inputs.shape[1] == kernels.shape[1]
+
+    # BEGIN SOLUTION convolve
+    # im2col: every (kh, kw) window of the padded image, then one tensordot
+    # over (d, kh, kw) with the flipped kernels (flipped: convolution, not
+    # cross-correlation).
+    p = padding
+    padded = np.pad(inputs, ((0, 0), (0, 0), (p, p), (p, p)))
+    kh, kw = kernels.shape[2:]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(2, 3))
+    # windows: (n, d, oh, ow, kh, kw)
+    outputs = np.tensordot(windows, kernels[:, :, ::-1, ::-1], axes=([1, 4, 5], [1, 2, 3]))
+    # outputs: (n, oh, ow, c)
+    return np.ascontiguousarray(outputs.transpose(0, 3, 1, 2))
+    # END SOLUTION
+
+
+def convolve(inputs, kernels, padding=0):
+    """Kit code: torch when interface.fast_convolve is on (CIFAR-10), else convolve_numpy."""
+    if interface.fast_convolve:
+        return convolve_pytorch(inputs, kernels, padding)
+    return convolve_numpy(inputs, kernels, padding)
+
+
+# =============================== 4.1.1 Conv2D ===============================
+class Conv2D(Layer):
+    def __init__(self, output_channels, kernel_size=3, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        assert kernel_size % 2, "Kernel size should be odd"
+
+        self.output_channels = output_channels
+        self.kernel_size = kernel_size
+
+        self.kernels, self.kernels_grad = None, None
+        self.biases, self.biases_grad = None, None
+
+    def build(self, *args, **kwargs):
+        super().build(*args, **kwargs)
+
+        input_channels, input_h, input_w = self.input_shape
+        output_channels = self.output_channels
+        kernel_size = self.kernel_size
+
+        self.kernels, self.kernels_grad = self.add_parameter(
+            name='kernels',
+            shape=(output_channels, input_channels, kernel_size, kernel_size),
+            initializer=he_initializer(input_channels * kernel_size * kernel_size)
+        )
+        self.biases, self.biases_grad = self.add_parameter(
+            name='biases',
+            shape=(output_channels,),
+            initializer=np.zeros
+        )
+        self.output_shape = (output_channels,) + self.input_shape[1:]
+
+    def forward_impl(self, inputs):
+        """
+        :param inputs: np.array((n, d, h, w)), input values
+        :return: np.array((n, c, h, w)), output values
+
+            n - batch size
+            d - number of input channels
+            c - number of output channels
+            (h, w) - image shape
+        """
+        # BEGIN SOLUTION conv2d
+        padding = (self.kernel_size - 1) // 2
+        return convolve(inputs, self.kernels, padding) + self.biases[None, :, None, None]
+        # END SOLUTION
+
+    def backward_impl(self, grad_outputs):
+        """
+        :param grad_outputs: np.array((n, c, h, w)), dLoss/dOutputs
+        :return: np.array((n, d, h, w)), dLoss/dInputs
+
+            n - batch size
+            d - number of input channels
+            c - number of output channels
+            (h, w) - image shape
+        """
+        # BEGIN SOLUTION conv2d
+        padding = (self.kernel_size - 1) // 2
+        # dL/dB: sum over the batch and the image.
+        self.biases_grad = grad_outputs.sum(axis=(0, 2, 3))
+        # dL/dK = convolve(flip(X)^T, (dL/dY)^T)^T: the batch plays the role of
+        # the channels, (d, n, h, w) * (c, n, h, w) -> (d, c, k, k).
+        flipped_inputs = self.forward_inputs[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+        self.kernels_grad = convolve(flipped_inputs, grad_outputs.transpose(1, 0, 2, 3), padding).transpose(1, 0, 2, 3)
+        # dL/dX = convolve(dL/dY, flip(K)^T) with padding k - 1 - p (= p for "same").
+        flipped_kernels = self.kernels[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+        return convolve(grad_outputs, flipped_kernels, self.kernel_size - 1 - padding)
+        # END SOLUTION
+
+
+# ============================== 4.1.2 Pooling2D =============================
+class Pooling2D(Layer):
+    def __init__(self, pool_size=2, pool_mode='max', *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        assert pool_mode in {'avg', 'max'}
+
+        self.pool_size = pool_size
+        self.pool_mode = pool_mode
+        self.forward_idxs = None
+
+    def build(self, *args, **kwargs):
+        super().build(*args, **kwargs)
+
+        channels, input_h, input_w = self.input_shape
+        output_h, rem_h = divmod(input_h, self.pool_size)
+        output_w, rem_w = divmod(input_w, self.pool_size)
+        assert not rem_h, "Input height should be divisible by the pool size"
+        assert not rem_w, "Input width should be divisible by the pool size"
+
+        self.output_shape = (channels, output_h, output_w)
+
+    def forward_impl(self, inputs):
+        """
+        :param inputs: np.array((n, d, ih, iw)), input values
+        :return: np.array((n, d, oh, ow)), output values
+
+            n - batch size
+            d - number of channels
+            (ih, iw) - input image shape
+            (oh, ow) - output image shape
+        """
+        # BEGIN SOLUTION pooling2d
+        n, d, ih, iw = inputs.shape
+        p = self.pool_size
+        # (n, d, oh, p, ow, p) -> (n, d, oh, ow, p * p): one row per window.
+        windows = inputs.reshape(n, d, ih // p, p, iw // p, p).transpose(0, 1, 2, 4, 3, 5)
+        windows = windows.reshape(n, d, ih // p, iw // p, p * p)
+        if self.pool_mode == 'avg':
+            return windows.mean(axis=-1)
+        # argmax picks the first maximum of each window: it alone gets the gradient.
+        self.forward_idxs = np.argmax(windows, axis=-1)
+        return np.take_along_axis(windows, self.forward_idxs[..., None], axis=-1)[..., 0]
+        # END SOLUTION
+
+    def backward_impl(self, grad_outputs):
+        """
+        :param grad_outputs: np.array((n, d, oh, ow)), dLoss/dOutputs
+        :return: np.array((n, d, ih, iw)), dLoss/dInputs
+
+            n - batch size
+            d - number of channels
+            (ih, iw) - input image shape
+            (oh, ow) - output image shape
+        """
+        # BEGIN SOLUTION pooling2d
+        n, d, oh, ow = grad_outputs.shape
+        p = self.pool_size
+        if self.pool_mode == 'avg':
+            window_grads = np.broadcast_to(grad_outputs[..., None] / (p * p), (n, d, oh, ow, p * p))
+        else:
+            window_grads = np.zeros((n, d, oh, ow, p * p), dtype=grad_outputs.dtype)
+            np.put_along_axis(window_grads, self.forward_idxs[..., None], grad_outputs[..., None], axis=-1)
+        # Undo the forward reshape: (n, d, oh, ow, p, p) -> (n, d, oh, p, ow, p).
+        window_grads = window_grads.reshape(n, d, oh, ow, p, p).transpose(0, 1, 2, 4, 3, 5)
+        return window_grads.reshape(n, d, oh * p, ow * p)
+        # END SOLUTION
+
+
+# ============================== 4.1.3 BatchNorm =============================
+class BatchNorm(Layer):
+    def __init__(self, momentum=0.9, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.momentum = momentum
+
+        self.running_mean = None
+        self.running_var = None
+
+        self.beta, self.beta_grad = None, None
+        self.gamma, self.gamma_grad = None, None
+
+        self.forward_inverse_std = None
+        self.forward_centered_inputs = None
+        self.forward_normalized_inputs = None
+
+    def build(self, *args, **kwargs):
+        super().build(*args, **kwargs)
+
+        input_channels, input_h, input_w = self.input_shape
+        self.running_mean = np.zeros((input_channels,))
+        self.running_var = np.ones((input_channels,))
+
+        self.beta, self.beta_grad = self.add_parameter(
+            name='beta',
+            shape=(input_channels,),
+            initializer=np.zeros
+        )
+
+        self.gamma, self.gamma_grad = self.add_parameter(
+            name='gamma',
+            shape=(input_channels,),
+            initializer=np.ones
+        )
+
+    def forward_impl(self, inputs):
+        """
+        :param inputs: np.array((n, d, h, w)), input values
+        :return: np.array((n, d, h, w)), output values
+
+            n - batch size
+            d - number of channels
+            (h, w) - image shape
+        """
+        # BEGIN SOLUTION batchnorm
+        axes = (0, 2, 3)
+        if self.is_training:
+            mean = inputs.mean(axis=axes)
+            var = inputs.var(axis=axes)  # biased: divided by n * h * w
+            self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mean
+            self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var
+        else:
+            mean, var = self.running_mean, self.running_var
+        self.forward_inverse_std = 1 / np.sqrt(eps + var)[None, :, None, None]
+        self.forward_centered_inputs = inputs - mean[None, :, None, None]
+        self.forward_normalized_inputs = self.forward_centered_inputs * self.forward_inverse_std
+        return self.gamma[None, :, None, None] * self.forward_normalized_inputs + self.beta[None, :, None, None]
+        # END SOLUTION
+
+    def backward_impl(self, grad_outputs):
+        """
+        :param grad_outputs: np.array((n, d, h, w)), dLoss/dOutputs
+        :return: np.array((n, d, h, w)), dLoss/dInputs
+
+            n - batch size
+            d - number of channels
+            (h, w) - image shape
+        """
+        # BEGIN SOLUTION batchnorm
+        axes = (0, 2, 3)
+        normalized = self.forward_normalized_inputs
+        self.beta_grad = grad_outputs.sum(axis=axes)
+        self.gamma_grad = (grad_outputs * normalized).sum(axis=axes)
+        grad_normalized = grad_outputs * self.gamma[None, :, None, None]
+        if not self.is_training:
+            return grad_normalized * self.forward_inverse_std
+        # Through x_hat = (x - mu) / sqrt(eps + var) with mu and var functions of x
+        # (m = n * h * w values per channel):
+        # dL/dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)),  g = dL/dx_hat
+        mean_grad = grad_normalized.mean(axis=axes, keepdims=True)
+        mean_grad_dot = (grad_normalized * normalized).mean(axis=axes, keepdims=True)
+        return self.forward_inverse_std * (grad_normalized - mean_grad - normalized * mean_grad_dot)
+        # END SOLUTION
+
+
+# =============================== 4.1.4 Flatten ==============================
+class Flatten(Layer):
+    def build(self, *args, **kwargs):
+        super().build(*args, **kwargs)
+
+        self.output_shape = (int(np.prod(self.input_shape)),)
+
+    def forward_impl(self, inputs):
+        """
+        :param inputs: np.array((n, d, h, w)), input values
+        :return: np.array((n, (d * h * w))), output values
+
+            n - batch size
+            d - number of input channels
+            (h, w) - image shape
+        """
+        # BEGIN SOLUTION flatten
+        return inputs.reshape(inputs.shape[0], -1)
+        # END SOLUTION
+
+    def backward_impl(self, grad_outputs):
+        """
+        :param grad_outputs: np.array((n, (d * h * w))), dLoss/dOutputs
+        :return: np.array((n, d, h, w)), dLoss/dInputs
+
+            n - batch size
+            d - number of units
+            (h, w) - input image shape
+        """
+        # BEGIN SOLUTION flatten
+        return grad_outputs.reshape(self.forward_inputs.shape)
+        # END SOLUTION
+
+
+# =============================== 4.1.5 Dropout ==============================
+class Dropout(Layer):
+    def __init__(self, p, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.p = p
+        self.forward_mask = None
+
+    def forward_impl(self, inputs):
+        """
+        :param inputs: np.array((n, ...)), input values
+        :return: np.array((n, ...)), output values
+
+            n - batch size
+            ... - arbitrary shape (the same for input and output)
+        """
+        # BEGIN SOLUTION dropout
+        if self.is_training:
+            self.forward_mask = np.random.uniform(size=inputs.shape) > self.p
+            return inputs * self.forward_mask
+        return inputs * (1 - self.p)
+        # END SOLUTION
+
+    def backward_impl(self, grad_outputs):
+        """
+        :param grad_outputs: np.array((n, ...)), dLoss/dOutputs
+        :return: np.array((n, ...)), dLoss/dInputs
+
+            n - batch size
+            ... - arbitrary shape (the same for input and output)
+        """
+        # BEGIN SOLUTION dropout
+        if self.is_training:
+            return grad_outputs * self.forward_mask
+        return grad_outputs * (1 - self.p)
+        # END SOLUTION
+
+
+# ====================== 4.2 Train and Test on CIFAR-10 ======================
+def train_cifar10_model(x_train, y_train, x_valid, y_valid):
+    """
+    :param x_train, x_valid: np.array((n, 3, 32, 32)), images standardised per channel
+    :param y_train, y_valid: np.array((n, 10)), one-hot labels
+    :return: a trained Model
+    """
+    # BEGIN SOLUTION cifar10
+    optimizer = SGDMomentum(lr=0.05, momentum=0.9)
+    model = Model(CategoricalCrossentropy(), optimizer, dtype=np.float32)
+    channels = 3
+    for width in (32, 64, 128):
+        model.add(Conv2D(width, kernel_size=3, input_shape=(channels, 32, 32) if channels == 3 else None))
+        model.add(BatchNorm())
+        model.add(ReLU())
+        model.add(Conv2D(width, kernel_size=3))
+        model.add(BatchNorm())
+        model.add(ReLU())
+        model.add(Pooling2D(2, 'max'))
+        channels = width
+    model.add(Flatten())
+    model.add(Dropout(0.3))
+    model.add(Dense(10))
+    model.add(Softmax())
+    print(model)
+    for lr in [0.05, 0.05, 0.03, 0.02, 0.01, 0.005]:
+        optimizer.lr = lr
+        model.fit(_random_flips(x_train), y_train, batch_size=64, epochs=1, x_valid=x_valid, y_valid=y_valid)
+    return model
+
+
+def _random_flips(images):
+    """Horizontal flip of a random half of the images (n, 3, h, w): cheap augmentation."""
+    flip = np.random.uniform(size=len(images)) < 0.5
+    flipped = images.copy()
+    flipped[flip] = images[flip, :, :, ::-1]
+    return flipped
+    # END SOLUTION
