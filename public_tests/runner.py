@@ -9,14 +9,14 @@ from public_tests.sections import BY_NAME, SECTIONS
 KIT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_solution(path):
-    """Import ``path`` as the module ``solution`` (next to the kit's interface.py)."""
+def load_solution(path, module_name='solution'):
+    """Import ``path`` as the module ``module_name`` (next to the kit's interface.py)."""
     path = Path(path).resolve()
     if str(KIT_ROOT) not in sys.path:
         sys.path.insert(0, str(KIT_ROOT))
-    spec = importlib.util.spec_from_file_location('solution', path)
+    spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules['solution'] = module
+    sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module
 
