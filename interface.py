@@ -16,6 +16,7 @@ Array shapes use ``n`` for the batch dimension; a layer's ``input_shape`` and
 """
 import contextlib
 import time
+import warnings
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -53,19 +54,23 @@ def he_initializer(input_dim):
     return _he_initializer
 
 
+class ContractError(ValueError):
+    """An array that breaks the layer/loss contract: not an ndarray, a wrong shape, NaN or inf."""
+
+
 def _describe(array):
     return f"{type(array).__name__} of shape {getattr(array, 'shape', '?')}"
 
 
 def _check_array(array, expected_shape, where):
-    """Raise a ValueError naming ``where`` unless ``array`` is a finite ndarray of ``expected_shape``."""
+    """Raise a ContractError naming ``where`` unless ``array`` is a finite ndarray of ``expected_shape``."""
     if not isinstance(array, np.ndarray):
-        raise ValueError(f"{where}: expected a numpy array of shape {expected_shape}, got {_describe(array)}")
+        raise ContractError(f"{where}: expected a numpy array of shape {expected_shape}, got {_describe(array)}")
     if array.shape != tuple(expected_shape):
-        raise ValueError(f"{where}: expected shape {tuple(expected_shape)}, got {array.shape}")
+        raise ContractError(f"{where}: expected shape {tuple(expected_shape)}, got {array.shape}")
     if array.dtype.kind == 'f' and not np.isfinite(array).all():
         bad = np.size(array) - np.count_nonzero(np.isfinite(array))
-        raise ValueError(f"{where}: {bad} of {array.size} values are NaN or infinite (shape {array.shape})")
+        raise ContractError(f"{where}: {bad} of {array.size} values are NaN or infinite (shape {array.shape})")
 
 
 # ============================================================================
@@ -362,7 +367,10 @@ def convolve_pytorch(inputs, kernels, padding=0):
     are flipped first.
     """
     import torch
-    flipped = np.ascontiguousarray(kernels[:, :, ::-1, ::-1])
+    # torch refuses negative strides (np.ascontiguousarray keeps them for 1x1 kernels): copy.
+    flipped = kernels[:, :, ::-1, ::-1].copy()
+    # Inputs may be read-only views; torch only reads them here.
+    warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
     with torch.no_grad():
         outputs = torch.nn.functional.conv2d(torch.from_numpy(np.ascontiguousarray(inputs)),
                                              torch.from_numpy(flipped), padding=padding)

@@ -75,13 +75,17 @@ def make_template(source):
 
 
 def student_regions(source):
-    """[(first line, last line)] of the '# Your code here' regions of a student file (markers included)."""
+    """[(first line, last line)] of the '# Your code here' regions of a student file (markers included).
+
+    The reference's own BEGIN/END SOLUTION markers count as regions too, so the
+    reference can be graded like any upload.
+    """
     regions, start = [], None
     for number, line in enumerate(source.splitlines()):
-        stripped = line.strip()
-        if stripped == STUDENT_BEGIN and start is None:
+        marker = ' '.join(line.split()).lower()
+        if (marker == STUDENT_BEGIN.lower() or BEGIN.match(line)) and start is None:
             start = number
-        elif stripped == STUDENT_END and start is not None:
+        elif (marker == STUDENT_END.lower() or END.match(line)) and start is not None:
             regions.append((start, number))
             start = None
     return regions

@@ -1,0 +1,160 @@
+"""The sandboxed child: import the submission, run its task, write plain arrays back.
+
+Started by ``sandbox.run_child`` as ``python -I kit_harness.py CONTROL_FD`` in a
+fresh directory that holds this file, the kit's interface.py, kit_execute.py,
+kit_gates.py, the submission's solution.py and the task.  Everything trusted is
+imported first; then an audit hook (PEP 578, which cannot be removed) guards
+the process: network, new processes, signals, native code and files outside
+the sandbox end it at once with a reported violation.  Results go to
+results.json and results.npz (no pickles); the control pipe carries
+'start' (just before the submission is imported) and violations.
+"""
+import json
+import os
+import sys
+import traceback
+
+SANDBOX = os.path.dirname(os.path.abspath(__file__))
+VIOLATION_EXIT = 87
+
+BLOCKED_EVENTS = {
+    'network access': ('socket.', 'urllib.', 'http.', 'ftplib.', 'smtplib.', 'poplib.', 'imaplib.', 'nntplib.',
+                       'telnetlib.', 'webbrowser.'),
+    'starting processes': ('subprocess.', 'os.exec', 'os.spawn', 'os.posix_spawn', 'os.fork', 'os.forkpty',
+                           'os.system', 'os.startfile', 'pty.'),
+    'sending signals': ('os.kill', 'os.killpg', 'signal.pthread_kill'),
+    'native code (ctypes)': ('ctypes.',),
+    'changing limits': ('resource.setrlimit', 'resource.prlimit'),
+}
+BLOCKED_MODULES = {'socket', '_socket', 'ssl', '_ssl', 'subprocess', '_posixsubprocess', 'multiprocessing',
+                   '_multiprocessing', 'pty', 'resource', 'urllib.request', 'http.client', 'requests', 'torch'}
+PATH_EVENTS = {'open', 'os.listdir', 'os.scandir', 'os.remove', 'os.rename', 'os.rmdir', 'os.mkdir', 'os.chmod',
+               'os.chown', 'os.symlink', 'os.link', 'os.truncate', 'os.utime', 'shutil.copyfile', 'shutil.copymode',
+               'shutil.copystat', 'shutil.copytree', 'shutil.rmtree', 'shutil.move', 'glob.glob', 'os.chdir'}
+MODIFYING_EVENTS = PATH_EVENTS - {'open', 'os.listdir', 'os.scandir', 'glob.glob', 'os.chdir'}
+
+
+def install_guard(control, readable_roots):
+    """Audit hook: a forbidden event writes 'violation <reason>' to ``control`` and exits the process."""
+    readable_roots = tuple(os.path.realpath(root) + os.sep for root in readable_roots)
+    sandbox_root = os.path.realpath(SANDBOX) + os.sep
+    busy = []
+
+    def violation(reason):
+        os.write(control, f"violation {reason}\n".encode())
+        os._exit(VIOLATION_EXIT)
+
+    def inside(path, roots):
+        if isinstance(path, int) or path is None:
+            return True  # an already open descriptor
+        real = os.path.realpath(os.fsdecode(path)) + os.sep
+        return real.startswith(roots) or real in ('/dev/null' + os.sep,)
+
+    def writes(event, args):
+        if event in MODIFYING_EVENTS:
+            return True
+        if event == 'open':
+            mode, flags = args[1], args[2]
+            if isinstance(mode, str):
+                return any(char in mode for char in 'wax+')
+            return bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND))
+        return False
+
+    def hook(event, args):
+        if busy:
+            return
+        busy.append(1)
+        try:
+            for reason, prefixes in BLOCKED_EVENTS.items():
+                if event.startswith(prefixes):
+                    violation(f"{reason} ({event})")
+            if event == 'import' and args[0] in BLOCKED_MODULES:
+                violation(f"importing {args[0]}")
+            if event in PATH_EVENTS and args:
+                if writes(event, args):
+                    if not inside(args[0], (sandbox_root,)):
+                        violation(f"writing outside the sandbox ({event} {args[0]!r})")
+                elif not inside(args[0], readable_roots):
+                    violation(f"reading outside the sandbox ({event} {args[0]!r})")
+        finally:
+            busy.pop()
+
+    sys.addaudithook(hook)
+
+
+def save_results(results, arrays):
+    import numpy as np
+    np.savez(os.path.join(SANDBOX, 'results.npz'), **arrays)
+    with open(os.path.join(SANDBOX, 'results.json'), 'w') as file:
+        json.dump(results, file)
+
+
+def run_scenarios(solution, task, arrays):
+    """Each case: its failure (or None), the problems of non-array outputs, and the arrays."""
+    import interface
+    import kit_execute
+    from kit_codec import unpack
+    cases, saved = [], {}
+    with interface.use_fast_convolve(task['fast_convolve']):
+        for index, packed in enumerate(task['scenarios']):
+            try:
+                outputs, failure = kit_execute.run_scenario(solution, unpack(packed, arrays))
+            except MemoryError:
+                outputs, failure = {}, 'memory limit: MemoryError'
+            except BaseException as error:  # SystemExit, KeyboardInterrupt, ... from the student's code
+                outputs, failure = {}, kit_execute.describe_exception(error)
+            cases.append({'failure': failure, 'problems': {name: out.problem for name, out in outputs.items()
+                                                            if out.problem}})
+            saved.update({f"{index}/{name}": out.array for name, out in outputs.items() if out.problem is None})
+            if failure and failure.startswith('memory limit'):
+                break
+    return {'cases': cases}, saved
+
+
+def run_gate(solution, task, arrays):
+    import kit_gates
+    gate = kit_gates.GATES[task['gate']]
+    training = [arrays[name] for name in ('x_train', 'y_train', 'x_valid', 'y_valid')]
+    predicted = kit_gates.train_and_predict(solution, gate, training, arrays['x_test'])
+    return {}, {'predicted': predicted}
+
+
+def main():
+    control = int(sys.argv[1])
+    sys.path.insert(0, SANDBOX)
+    with open(os.path.join(SANDBOX, 'task.json')) as file:
+        task = json.load(file)
+    import numpy as np
+    import interface  # noqa: F401 - the kit's copy, imported before the submission can shadow anything
+    import kit_execute  # noqa: F401
+    import kit_gates  # noqa: F401
+    if task.get('torch'):
+        import torch
+        torch.set_num_threads(task['threads'])
+        interface.convolve_pytorch(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 3, 3)))  # load torch's kernels now
+    with np.load(os.path.join(SANDBOX, 'task.npz'), allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    readable = [SANDBOX] + [path for path in sys.path[1:] if path and os.path.isdir(path)]
+    install_guard(control, readable)
+    os.write(control, b"start\n")
+    try:
+        import solution
+    except MemoryError:
+        save_results({'import_error': 'memory limit: MemoryError while importing solution.py'}, {})
+        return
+    except BaseException as error:  # a syntax error, an exception or sys.exit() at import
+        detail = ''.join(traceback.format_exception_only(type(error), error)).strip()
+        save_results({'import_error': f"importing solution.py failed: {detail[:2000]}"}, {})
+        return
+    try:
+        results, saved = (run_gate if task.get('gate') else run_scenarios)(solution, task, arrays)
+    except MemoryError:
+        results, saved = {'error': 'memory limit: MemoryError'}, {}
+    except BaseException as error:
+        import kit_execute as execute
+        results, saved = {'error': execute.describe_exception(error)}, {}
+    save_results(results, saved)
+
+
+if __name__ == '__main__':
+    main()

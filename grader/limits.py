@@ -1,0 +1,33 @@
+"""Resource limits of a sandboxed run, in one place.
+
+``unit`` applies to each of the twelve unit sections (one child each); the
+gates get their own.  Seconds are wall-clock seconds of the whole child, which
+is killed with its process group when they run out.
+"""
+from dataclasses import dataclass
+
+from public_tests.gates import GATES
+
+GiB, MiB = 1 << 30, 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    seconds: float         # wall clock, then the process group is killed
+    memory_bytes: int      # address space (RLIMIT_AS): allocations beyond it raise MemoryError
+    processes: int         # RLIMIT_NPROC for the sandbox user (threads count)
+    file_bytes: int        # largest file the child may write (RLIMIT_FSIZE)
+    output_bytes: int      # stdout + stderr kept; printing more is a policy violation
+    threads: int           # BLAS / OpenMP / torch threads
+
+
+LIMITS = {
+    'import': Limits(seconds=20, memory_bytes=4 * GiB, processes=64, file_bytes=64 * MiB, output_bytes=1 * MiB,
+                     threads=1),
+    'unit': Limits(seconds=30, memory_bytes=4 * GiB, processes=64, file_bytes=64 * MiB, output_bytes=1 * MiB,
+                   threads=1),
+    'mnist': Limits(seconds=GATES['mnist'].max_seconds + 60, memory_bytes=12 * GiB, processes=64,
+                    file_bytes=64 * MiB, output_bytes=8 * MiB, threads=2),
+    'cifar10': Limits(seconds=GATES['cifar10'].max_seconds + 120, memory_bytes=16 * GiB, processes=128,
+                      file_bytes=64 * MiB, output_bytes=8 * MiB, threads=2),
+}

@@ -1,0 +1,51 @@
+"""Grading reports: the points table on the terminal, JSON, and Gradescope's results.json."""
+import json
+
+VERDICT_MARK = {'passed': 'ok', 'skipped': '--', 'data missing': '--'}
+
+
+def print_report(report):
+    print(f"\nGrading {report.submission}")
+    print(f"  {'section':<22}{'verdict':<18}{'points':>10}  reason")
+    for verdict in report.sections:
+        section = verdict.section
+        title = f"{section.number} {section.title}"
+        points = f"{verdict.points:g}/{section.points:g}"
+        print(f"  {title:<22}{verdict.verdict:<18}{points:>10}  {verdict.reason.splitlines()[0] if verdict.reason else ''}")
+        for line in verdict.reason.splitlines()[1:]:
+            print(f"  {'':<50}  {line}")
+        for warning in verdict.warnings:
+            print(f"  {'':<50}  warning: {warning}")
+    print(f"  Total: {report.total:g} / {report.max_total:g}")
+    skipped = [v.name for v in report.sections if v.verdict == 'skipped']
+    if skipped:
+        print(f"  Not graded: {', '.join(skipped)} (gates skipped)")
+    if report.isolation:
+        print(f"  Sandbox: {'; '.join(report.isolation)}")
+
+
+def as_dict(report):
+    return {
+        'submission': report.submission, 'total': report.total, 'max_total': report.max_total,
+        'isolation': report.isolation,
+        'sections': [{'name': v.name, 'number': v.section.number, 'title': v.section.title, 'verdict': v.verdict,
+                      'points': v.points, 'max_points': v.section.points, 'reason': v.reason,
+                      'seconds': round(v.seconds, 3), 'warnings': v.warnings} for v in report.sections],
+    }
+
+
+def write_json(reports, path):
+    content = as_dict(reports[0]) if len(reports) == 1 else [as_dict(report) for report in reports]
+    with open(path, 'w') as file:
+        json.dump(content, file, indent=2)
+
+
+def write_gradescope(report, path):
+    """Gradescope's autograder results format (one test per section)."""
+    tests = [{'name': f"{v.section.number} {v.section.title}", 'score': v.points, 'max_score': v.section.points,
+              'status': 'passed' if v.verdict == 'passed' else 'failed',
+              'output': f"{v.verdict}: {v.reason}" + ''.join(f"\nwarning: {w}" for w in v.warnings),
+              'visibility': 'visible'} for v in report.sections]
+    with open(path, 'w') as file:
+        json.dump({'score': report.total, 'tests': tests,
+                   'output': f"Sandbox: {'; '.join(report.isolation)}"}, file, indent=2)
