@@ -1,7 +1,7 @@
 """Trusted comparison of a submission's outputs with the reference's (in the grader's process)."""
 import numpy as np
 
-RTOL, ATOL = 1e-5, 1e-10  # the course's tolerances for float64
+from public_tests.framework import ATOL, RTOL, errors
 
 
 def compare_output(name, actual, expected):
@@ -9,7 +9,8 @@ def compare_output(name, actual, expected):
     if not isinstance(actual, np.ndarray) or type(actual) is not np.ndarray:
         return f"{name}: no array came back"
     if actual.dtype.kind not in 'fiu' or (expected.dtype.kind == 'f' and actual.dtype.kind != 'f'):
-        return f"{name}: dtype {actual.dtype}, expected {expected.dtype.kind == 'f' and 'floating point' or expected.dtype}"
+        wanted = 'floating point' if expected.dtype.kind == 'f' else str(expected.dtype)
+        return f"{name}: dtype {actual.dtype}, expected {wanted}"
     if actual.shape != expected.shape:
         return f"{name}: shape {actual.shape}, expected {expected.shape}"
     actual, expected = actual.astype(np.float64), expected.astype(np.float64)
@@ -18,10 +19,9 @@ def compare_output(name, actual, expected):
         return f"{name}: {np.size(actual) - np.count_nonzero(finite)} NaN or infinite values (shape {actual.shape})"
     if np.allclose(actual, expected, rtol=RTOL, atol=ATOL):
         return None
-    error = np.abs(actual - expected)
-    relative = error / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
-    return (f"{name}: values differ (shape {actual.shape}; max abs error {error.max():.3g}, "
-            f"max rel error {relative.max():.3g}; rtol {RTOL:g}, atol {ATOL:g})")
+    max_abs, max_rel = errors(actual, expected)
+    return (f"{name}: values differ (shape {actual.shape}; max abs error {max_abs:.3g}, "
+            f"max rel error {max_rel:.3g}; rtol {RTOL:g}, atol {ATOL:g})")
 
 
 def compare_case(case_result, actual_arrays, expected_outputs, index):

@@ -73,7 +73,8 @@ def classify_failure(text):
 class Grader:
     """Grades submissions one after another; reference outputs and gate data are computed once."""
 
-    def __init__(self, data_dir=None, unverified_ok=None, outside_regions_fatal=True):
+    def __init__(self, data_dir=None, unverified_ok=None, outside_regions_fatal=True, limits=LIMITS):
+        self.limits = limits
         self.reference_source = (KIT_ROOT / 'solution.py').read_text()
         self.reference = load_solution(KIT_ROOT / 'solution.py', 'grader_reference')
         self.data_dir, self.unverified_ok = data_dir, unverified_ok
@@ -120,7 +121,7 @@ class Grader:
             return report
         source = path.read_bytes()
         findings = check_submission(source.decode(), self.reference_source, self.outside_regions_fatal)
-        probe = run_child(source, {'scenarios': [], 'fast_convolve': False}, LIMITS['import'])
+        probe = run_child(source, {'scenarios': [], 'fast_convolve': False}, self.limits['import'])
         report.isolation = probe.isolation
         import_failure = self._import_failure(probe)
         for name in names:
@@ -166,8 +167,8 @@ class Grader:
             return self._grade_gate(name, source, skip_gates)
         cases = self.expected(name)
         task = {'scenarios': [scenario for _, scenario, _ in cases], 'fast_convolve': name in scenarios.FAST_CONVOLVE,
-                'torch': name in scenarios.FAST_CONVOLVE, 'threads': LIMITS['unit'].threads}
-        run = run_child(source, task, LIMITS['unit'])
+                'torch': name in scenarios.FAST_CONVOLVE, 'threads': self.limits['unit'].threads}
+        run = run_child(source, task, self.limits['unit'])
         if run.status != 'finished':
             return SectionVerdict(name, CHILD_VERDICTS[run.status], run.detail, run.seconds)
         results = run.results.get('cases')
@@ -192,8 +193,8 @@ class Grader:
         except DataError as error:
             return SectionVerdict(name, 'data missing', str(error).splitlines()[0])
         gate = GATES[name]
-        task = {'gate': name, 'torch': gate.fast_convolve, 'threads': LIMITS[name].threads}
-        run = run_child(source, task, LIMITS[name], linked_files=files)
+        task = {'gate': name, 'torch': gate.fast_convolve, 'threads': self.limits[name].threads}
+        run = run_child(source, task, self.limits[name], linked_files=files)
         if run.status != 'finished':
             return SectionVerdict(name, CHILD_VERDICTS[run.status], run.detail, run.seconds)
         if run.results.get('error') or 'predicted' not in run.arrays:

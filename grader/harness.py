@@ -32,6 +32,8 @@ PATH_EVENTS = {'open', 'os.listdir', 'os.scandir', 'os.remove', 'os.rename', 'os
                'os.chown', 'os.symlink', 'os.link', 'os.truncate', 'os.utime', 'shutil.copyfile', 'shutil.copymode',
                'shutil.copystat', 'shutil.copytree', 'shutil.rmtree', 'shutil.move', 'glob.glob', 'os.chdir'}
 MODIFYING_EVENTS = PATH_EVENTS - {'open', 'os.listdir', 'os.scandir', 'glob.glob', 'os.chdir'}
+PROTECTED_FILES = {'interface.py', 'kit_harness.py', 'kit_execute.py', 'kit_codec.py', 'kit_gates.py', 'task.json',
+                   'task.npz', 'solution.py'}  # the checker's own files in the sandbox
 
 
 def install_guard(control, readable_roots):
@@ -74,6 +76,8 @@ def install_guard(control, readable_roots):
                 if writes(event, args):
                     if not inside(args[0], (sandbox_root,)):
                         violation(f"writing outside the sandbox ({event} {args[0]!r})")
+                    if not isinstance(args[0], int) and os.path.basename(os.fsdecode(args[0])) in PROTECTED_FILES:
+                        violation(f"tampering with the checker ({event} {args[0]!r})")
                 elif not inside(args[0], readable_roots):
                     violation(f"reading outside the sandbox ({event} {args[0]!r})")
         finally:

@@ -48,15 +48,18 @@ class CheckFailure(AssertionError):
 
 def rel_error(x, y):
     """CS231n's relative error: max |x - y| / max(1e-8, |x| + |y|)."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)), initial=0.0))
+    return errors(x, y)[1]
 
 
 def errors(actual, expected):
-    """(largest absolute error, largest relative error) of two arrays of one shape."""
+    """(largest absolute error, largest relative error) of two arrays of one shape.
+
+    The relative error is CS231n's |a - e| / max(1e-8, |a| + |e|): at most 1, and
+    meaningful where the expected value is 0.
+    """
     actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
     absolute = np.abs(actual - expected)
-    relative = absolute / np.maximum(np.abs(expected), np.finfo(np.float64).tiny)
+    relative = absolute / np.maximum(1e-8, np.abs(actual) + np.abs(expected))
     return float(absolute.max(initial=0.0)), float(relative.max(initial=0.0))
 
 

@@ -1,0 +1,87 @@
+"""A catalogue of hostile or broken submissions and the verdict each must get.
+
+Each is the reference with something nasty added (at import, or inside one
+section).  ``expected`` maps a section to its verdict ('*' for every section);
+sections not named must still pass.
+"""
+from dataclasses import dataclass, field
+
+from tests.conftest import DATA_DIR, KIT_ROOT
+
+IMPORT_POINT = "from interface import *\n"
+
+
+@dataclass(frozen=True)
+class Hostile:
+    name: str
+    edits: tuple                 # ((old, new), ...) applied once each to the reference
+    expected: dict               # section (or '*') -> verdict
+    reason: str = ''             # a phrase the reason must contain
+    forbidden_in_report: tuple = field(default=())
+
+
+def at_import(code):
+    return ((IMPORT_POINT, IMPORT_POINT + code + "\n"),)
+
+
+def in_section(old, new):
+    return ((old, new),)
+
+
+HOSTILE = (
+    Hostile('patches numpy comparisons, returns zeros',
+            at_import("np.allclose = lambda *args, **kwargs: True\n"
+                      "np.array_equal = lambda *args, **kwargs: True\n"
+                      "np.isclose = lambda *args, **kwargs: True")
+            + in_section("return inputs @ self.weights.T + self.biases",
+                         "return np.zeros((len(inputs), self.output_units))"),
+            {'dense': 'wrong answer'}, 'values differ'),
+    Hostile('sys.exit(0) at import', at_import("import sys\nsys.exit(0)"), {'*': 'runtime error'}, 'SystemExit'),
+    Hostile('os._exit(0) at import', at_import("import os\nos._exit(0)"), {'*': 'crashed'},
+            'exited with status 0 before reporting results'),
+    Hostile('endless loop at import', at_import("while True:\n    pass"), {'*': 'time limit'}, 'did not finish'),
+    Hostile('huge allocation', in_section("return np.maximum(inputs, 0)", "return np.ones(1 << 40) + inputs"),
+            {'relu': 'memory limit'}, 'MemoryError'),
+    Hostile('fork loop', in_section("return outputs * (grad_outputs - np.sum(",
+                                    "import os\n        while True:\n            os.fork()\n"
+                                    "        return outputs * (grad_outputs - np.sum("),
+            {'softmax': 'policy violation'}),
+    Hostile('opens a socket at import', at_import("import socket\nsocket.create_connection(('127.0.0.1', 9), timeout=1)"),
+            {'*': 'policy violation'}),
+    Hostile('reads the reference solution', in_section(
+        "return inputs.reshape(inputs.shape[0], -1)",
+        f"np.fromfile({str(KIT_ROOT / 'solution.py')!r}, dtype=np.uint8)\n"
+        "        return inputs.reshape(inputs.shape[0], -1)"),
+        {'flatten': 'policy violation'}, 'reading outside the sandbox'),
+    Hostile('reads the test labels', in_section(
+        "return inputs * (1 - self.p)",
+        f"np.fromfile({str(DATA_DIR / 'mnist' / 't10k-labels-idx1-ubyte.gz')!r}, dtype=np.uint8)\n"
+        "        return inputs * (1 - self.p)"),
+        {'dropout': 'policy violation'}, 'reading outside the sandbox'),
+    Hostile('hides a forbidden read in try/except', in_section(
+        "return np.maximum(inputs, 0)",
+        "try:\n            np.fromfile('/etc/passwd', dtype=np.uint8)\n        except Exception:\n            pass\n"
+        "        return np.maximum(inputs, 0)"),
+        {'relu': 'policy violation'}, 'reading outside the sandbox'),
+    Hostile('floods stdout', at_import("for _ in range(10 ** 6):\n    print('spam' * 1000)"),
+            {'*': 'policy violation'}, 'printed more than', forbidden_in_report=('spamspam',)),
+    Hostile('kills its parent', at_import("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"),
+            {'*': 'policy violation'}),
+    Hostile('returns an object with a fake __eq__ and __array__', in_section(
+        "    p = padding\n",
+        "    class Fake:\n        def __eq__(self, other):\n            return True\n\n"
+        "        def __array__(self, dtype=None, copy=None):\n            return np.zeros((1, 1, 1, 1))\n\n"
+        "    return Fake()\n    p = padding\n"),
+        {'convolve': 'wrong answer'}, 'expected numpy.ndarray'),
+    Hostile('overwrites the checker in its sandbox', at_import("np.savetxt('kit_harness.py', np.zeros(1))"),
+            {'*': 'policy violation'}, 'tampering with the checker'),
+    Hostile('imports torch in convolve_numpy', in_section("    p = padding\n", "    import torch\n    p = padding\n"),
+            {'convolve': 'policy violation'}, 'torch'),
+)
+
+
+def apply(source, hostile):
+    for old, new in hostile.edits:
+        assert old in source, f"{hostile.name}: {old!r} is not in the reference"
+        source = source.replace(old, new, 1)
+    return source

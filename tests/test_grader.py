@@ -1,0 +1,113 @@
+"""The checker judges right: the reference scores, every mutant loses exactly its own section,
+every hostile submission gets its verdict, and the grader carries on."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from grader.grade import Grader
+from grader.policy import check_submission
+from instructor.template import make_template
+from public_tests.sections import UNIT_SECTIONS
+from tests.conftest import KIT_ROOT
+from tests.hostile import HOSTILE, apply as apply_hostile
+from tests.mutants import MUTANTS, apply as apply_mutant
+
+UNIT_NAMES = [section.name for section in UNIT_SECTIONS]
+REFERENCE = (KIT_ROOT / 'solution.py').read_text()
+
+
+@pytest.fixture(scope='module')
+def grader():
+    return Grader()
+
+
+def test_catalogues_cover_every_unit_section():
+    assert len(MUTANTS) >= 30 and {mutant.section for mutant in MUTANTS} == set(UNIT_NAMES)
+    assert len(HOSTILE) >= 10
+
+
+def test_reference_scores_every_unit_section(grader):
+    report = grader.grade(KIT_ROOT / 'solution.py', UNIT_NAMES)
+    assert [(v.name, v.verdict) for v in report.sections] == [(name, 'passed') for name in UNIT_NAMES]
+    assert report.total == 15
+
+
+def test_template_scores_nothing(grader, release_dir):
+    report = grader.grade(release_dir / 'solution.py', UNIT_NAMES)
+    assert report.total == 0
+    assert all(v.verdict == 'runtime error' and 'NotImplementedError' in v.reason for v in report.sections)
+
+
+@pytest.mark.parametrize('mutant', MUTANTS, ids=[f"{m.section}: {m.mistake}" for m in MUTANTS])
+def test_mutant_loses_its_own_section_only(grader, tmp_path, mutant):
+    path = tmp_path / 'solution.py'
+    path.write_text(apply_mutant(REFERENCE, mutant))
+    report = grader.grade(path, UNIT_NAMES)
+    lost = {v.name: f"{v.verdict}: {v.reason}" for v in report.sections if v.verdict != 'passed'}
+    assert list(lost) == [mutant.section], lost
+    assert 'policy' not in lost[mutant.section], "caught by the policy, not by the values"
+
+
+def test_hostile_submissions(tmp_path):
+    """All of them in one grader process (a separate one: it must survive), the reference last."""
+    folder = tmp_path / 'uploads'
+    folder.mkdir()
+    for index, hostile in enumerate(HOSTILE):
+        (folder / f"{index:02d}.py").write_text(apply_hostile(REFERENCE, hostile))
+    (folder / f"{len(HOSTILE):02d}.py").write_text(REFERENCE)
+    report_file = tmp_path / 'report.json'
+    run = subprocess.run([sys.executable, str(KIT_ROOT / 'run.py'), 'grade', str(folder), '--sections', 'units',
+                          '--json', str(report_file)], capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert len(run.stdout) < 100_000, "the submissions' output leaked into the grader's"
+    reports = json.loads(report_file.read_text())
+    assert len(reports) == len(HOSTILE) + 1
+    for hostile, report in zip(HOSTILE, reports):
+        verdicts = {section['name']: section for section in report['sections']}
+        for name, section in verdicts.items():
+            want = hostile.expected.get(name, hostile.expected.get('*', 'passed'))
+            assert section['verdict'] == want, f"{hostile.name}: {name} got {section['verdict']}: {section['reason']}"
+            if want != 'passed':
+                assert hostile.reason in section['reason'], f"{hostile.name}: {section['reason']}"
+                assert len(section['reason']) < 2000
+            for text in hostile.forbidden_in_report:
+                assert text not in section['reason']
+    assert reports[-1]['total'] == 15, "the submission after the hostile ones was not graded normally"
+
+
+def test_policy_flags_loops_imports_and_edits():
+    template = make_template(REFERENCE)
+    source = template.replace(
+        'raise NotImplementedError("Flatten (flatten): Flatten.forward_impl is not implemented yet")',
+        "import os\n        return np.array([row for row in inputs])").replace('self.p = p', 'self.p = 0')
+    findings = {(f.section, f.message.split(':')[0]) for f in check_submission(source, REFERENCE)}
+    messages = ' '.join(f.message for f in check_submission(source, REFERENCE))
+    assert ('flatten', 'line 415') in findings and "import of 'os'" in messages
+    assert 'a Python loop in forward_impl' in messages
+    assert any(section == 'dropout' for section, _ in findings)
+    assert check_submission(template, REFERENCE) == [] and check_submission(REFERENCE, REFERENCE) == []
+
+
+def test_convolve_may_use_two_loops_but_not_three():
+    template = make_template(REFERENCE)
+    stub = 'raise NotImplementedError("convolve (convolve): convolve_numpy is not implemented yet")'
+    two = template.replace(stub, "for i in range(3):\n        for j in range(3):\n            pass\n    return inputs")
+    three = template.replace(stub, "for i in range(3):\n        for j in range(3):\n            for k in range(3):\n"
+                                   "                pass\n    return inputs")
+    assert check_submission(two, REFERENCE) == []
+    assert [f.section for f in check_submission(three, REFERENCE)] == ['convolve']
+
+
+def test_reports(grader, tmp_path):
+    from grader.report import write_gradescope, write_json
+    report = grader.grade(KIT_ROOT / 'solution.py', ['relu', 'mnist'], skip_gates=True)
+    write_gradescope(report, tmp_path / 'results.json')
+    gradescope = json.loads((tmp_path / 'results.json').read_text())
+    assert gradescope['score'] == 1.0
+    assert gradescope['tests'][0] == {'name': '2.1.1 ReLU', 'score': 1.0, 'max_score': 1.0, 'status': 'passed',
+                                      'output': 'passed: 4 hidden cases', 'visibility': 'visible'}
+    assert gradescope['tests'][1]['status'] == 'failed' and 'skipped' in gradescope['tests'][1]['output']
+    write_json([report], tmp_path / 'report.json')
+    assert json.loads((tmp_path / 'report.json').read_text())['sections'][1]['verdict'] == 'skipped'
