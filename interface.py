@@ -62,13 +62,21 @@ def _describe(array):
     return f"{type(array).__name__} of shape {getattr(array, 'shape', '?')}"
 
 
+def _all_finite(array):
+    """No NaN or inf in ``array``: one pass of a sum (NaN and inf propagate), exact check if it overflows."""
+    with np.errstate(over='ignore', invalid='ignore'):
+        if np.isfinite(array.sum()):
+            return True
+    return bool(np.isfinite(array).all())
+
+
 def _check_array(array, expected_shape, where):
     """Raise a ContractError naming ``where`` unless ``array`` is a finite ndarray of ``expected_shape``."""
     if not isinstance(array, np.ndarray):
         raise ContractError(f"{where}: expected a numpy array of shape {expected_shape}, got {_describe(array)}")
     if array.shape != tuple(expected_shape):
         raise ContractError(f"{where}: expected shape {tuple(expected_shape)}, got {array.shape}")
-    if array.dtype.kind == 'f' and not np.isfinite(array).all():
+    if array.dtype.kind == 'f' and not _all_finite(array):
         bad = np.size(array) - np.count_nonzero(np.isfinite(array))
         raise ContractError(f"{where}: {bad} of {array.size} values are NaN or infinite (shape {array.shape})")
 
@@ -182,7 +190,7 @@ class Layer(ABC):
         _check_array(input_grad, (n,) + tuple(self.input_shape), f"{self.name}.backward_impl result")
         for name in self.parameter_updaters:
             _check_array(getattr(self, f"{name}_grad"), getattr(self, name).shape, f"{self.name}.{name}_grad")
-        return read_only(input_grad.astype(output_grad.dtype, copy=False))
+        return read_only(input_grad.astype(self.forward_inputs.dtype, copy=False))
 
     @abstractmethod
     def forward_impl(self, inputs):
@@ -277,7 +285,8 @@ class Model:
         """One SGD step on a batch; returns (batch loss, batch accuracy)."""
         y_pred = self.forward(x)
         loss = self.loss.value(y_gt, y_pred)
-        self.backward(self.loss.gradient(y_gt, y_pred))
+        # numpy promotes float32 arrays with float64 scalars (eps): keep the model's dtype
+        self.backward(self.loss.gradient(y_gt, y_pred).astype(self.dtype, copy=False))
         for layer in self.layers:
             layer.update_parameters()
         return float(loss[0]), _accuracy(y_gt, y_pred)
@@ -367,11 +376,12 @@ def convolve_pytorch(inputs, kernels, padding=0):
     are flipped first.
     """
     import torch
+    dtype = np.result_type(inputs, kernels)
     # torch refuses negative strides (np.ascontiguousarray keeps them for 1x1 kernels): copy.
-    flipped = kernels[:, :, ::-1, ::-1].copy()
+    flipped = kernels[:, :, ::-1, ::-1].astype(dtype)
     # Inputs may be read-only views; torch only reads them here.
     warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
     with torch.no_grad():
-        outputs = torch.nn.functional.conv2d(torch.from_numpy(np.ascontiguousarray(inputs)),
+        outputs = torch.nn.functional.conv2d(torch.from_numpy(np.ascontiguousarray(inputs, dtype=dtype)),
                                              torch.from_numpy(flipped), padding=padding)
     return outputs.numpy()

@@ -37,7 +37,8 @@ HOW_TO_GET = f"Get {ARCHIVE} (the official python version) and unpack it, or kee
 class _ArrayUnpickler(pickle.Unpickler):
     """Builds only what a CIFAR batch holds: dicts, lists, bytes, str, numbers and numpy arrays."""
     ALLOWED = {('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
-               ('numpy', 'ndarray'), ('numpy', 'dtype')}
+               ('numpy', 'ndarray'), ('numpy', 'dtype'),
+               ('_codecs', 'encode')}  # bytes in a protocol-2 pickle written by Python 3
 
     def find_class(self, module, name):
         if (module, name) not in self.ALLOWED:

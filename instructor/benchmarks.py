@@ -1,0 +1,94 @@
+"""``./run.py benchmark``: the figures the README quotes, with the thresholds beside them.
+
+convolve  reference convolve_numpy vs torch conv2d, float64, inputs (64, 32, 32, 32), kernels (64, 32, 3, 3)
+grading   sandboxed grading of the 12 unit sections of the reference (a fresh grader, then a warm one)
+mnist     the MNIST gate with the reference (training + test evaluation, in-process as a student runs it)
+cifar10   the same for CIFAR-10 (slow: up to 20 minutes on 2 cores)
+"""
+import json
+import os
+import platform
+import time
+
+import numpy as np
+
+from public_tests.gates import GATES, run_gate
+from public_tests.runner import load_solution
+from public_tests.sections import UNIT_SECTIONS
+from grader.sandbox import KIT_ROOT
+
+TARGETS = {'convolve': 3.0, 'grading': 30.0, 'mnist': (0.98, 60.0), 'cifar10': (0.75, 20 * 60.0)}
+
+
+def best_of(function, repeats=5):
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def bench_convolve(solution, args):
+    import torch
+    rng = np.random.default_rng(0)
+    inputs, kernels = rng.normal(size=(64, 32, 32, 32)), rng.normal(size=(64, 32, 3, 3))
+    numpy_seconds = best_of(lambda: solution.convolve_numpy(inputs, kernels, 1))
+    x, w = torch.from_numpy(inputs), torch.from_numpy(kernels)
+    torch_seconds = best_of(lambda: torch.nn.functional.conv2d(x, w, padding=1))
+    ratio = numpy_seconds / torch_seconds
+    return {'numpy_seconds': numpy_seconds, 'torch_seconds': torch_seconds, 'ratio': ratio,
+            'target_ratio': TARGETS['convolve'], 'meets_target': ratio <= TARGETS['convolve'],
+            'summary': f"convolve_numpy {numpy_seconds * 1e3:.0f} ms, torch conv2d {torch_seconds * 1e3:.0f} ms: "
+                       f"{ratio:.2f}x (target <= {TARGETS['convolve']:g}x)"}
+
+
+def bench_grading(solution, args):
+    from grader.grade import Grader
+    names = [section.name for section in UNIT_SECTIONS]
+    started = time.perf_counter()
+    grader = Grader()
+    report = grader.grade(KIT_ROOT / 'solution.py', names)
+    cold = time.perf_counter() - started
+    started = time.perf_counter()
+    grader.grade(KIT_ROOT / 'solution.py', names)
+    warm = time.perf_counter() - started
+    return {'cold_seconds': cold, 'warm_seconds': warm, 'score': report.total, 'target_seconds': TARGETS['grading'],
+            'meets_target': cold <= TARGETS['grading'] and report.total == 15,
+            'summary': f"12 unit sections: {cold:.1f} s on a fresh grader, {warm:.1f} s per further submission, "
+                       f"score {report.total:g}/15 (target <= {TARGETS['grading']:g} s)"}
+
+
+def bench_gate(name):
+    def bench(solution, args):
+        result = run_gate(name, solution, args.data_dir, args.allow_unverified)
+        accuracy, seconds = TARGETS[name]
+        return {'accuracy': result.accuracy, 'seconds': result.seconds, 'test_images': result.test_images,
+                'target_accuracy': accuracy, 'target_seconds': seconds,
+                'gate_accuracy': GATES[name].min_accuracy, 'gate_seconds': GATES[name].max_seconds,
+                'meets_target': result.accuracy >= accuracy and result.seconds <= seconds,
+                'summary': f"{result.describe()}; reference target >= {accuracy:.0%} in <= {seconds:g} s"}
+    return bench
+
+
+BENCHMARKS = {'convolve': bench_convolve, 'grading': bench_grading, 'mnist': bench_gate('mnist'),
+              'cifar10': bench_gate('cifar10')}
+
+
+def benchmark_command(args):
+    import torch
+    solution = load_solution(KIT_ROOT / 'solution.py')
+    machine = {'cores': os.cpu_count(), 'processor': platform.processor() or platform.machine(),
+               'python': platform.python_version(), 'numpy': np.__version__, 'torch': torch.__version__}
+    figures = {'machine': machine}
+    for name in args.what:
+        figures[name] = BENCHMARKS[name](solution, args)
+    print(f"\nBenchmarks on {machine['cores']} cores ({machine['processor']}), numpy {machine['numpy']}, "
+          f"torch {machine['torch']}")
+    for name in args.what:
+        mark = 'meets target' if figures[name]['meets_target'] else 'MISSES target'
+        print(f"  {name:<9} {figures[name]['summary']}  [{mark}]")
+    with open(args.json, 'w') as file:
+        json.dump(figures, file, indent=2)
+    print(f"Written to {args.json}")
+    return 0
