@@ -3,4 +3,6 @@ from data_loaders.cifar10 import load_cifar10
 from data_loaders.mnist import load_mnist
 from data_loaders.storage import DataError
 
+__all__ = ['load_mnist', 'load_cifar10', 'DataError', 'LOADERS']
+
 LOADERS = {'mnist': load_mnist, 'cifar10': load_cifar10}

@@ -8,7 +8,6 @@ by an unpickler that builds nothing but plain containers and numpy arrays.
 import io
 import pickle
 import tarfile
-from pathlib import Path
 
 import numpy as np
 

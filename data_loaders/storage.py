@@ -77,22 +77,22 @@ def download(urls, target, expected_md5):
     target.parent.mkdir(parents=True, exist_ok=True)
     failures = []
     for url in urls:
+        partial = Path(tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")[1])
         try:
-            with urllib.request.urlopen(url, timeout=30) as response, \
-                    tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as partial:
+            with urllib.request.urlopen(url, timeout=30) as response, open(partial, 'wb') as file:
                 total = int(response.headers.get('Content-Length') or 0) or None
                 with tqdm(total=total, unit='B', unit_scale=True, desc=f"Downloading {target.name}") as bar:
                     for block in iter(lambda: response.read(1 << 16), b''):
-                        partial.write(block)
+                        file.write(block)
                         bar.update(len(block))
-            if md5sum(partial.name) != expected_md5:
-                os.unlink(partial.name)
-                failures.append(f"{url}: md5 mismatch")
-                continue
-            shutil.move(partial.name, target)
-            return target
+            if md5sum(partial) == expected_md5:
+                shutil.move(partial, target)
+                return target
+            failures.append(f"{url}: md5 mismatch")
         except OSError as error:
             failures.append(f"{url}: {error}")
+        finally:
+            partial.unlink(missing_ok=True)
     raise DataError(f"could not download {target.name}: " + '; '.join(failures))
 
 

@@ -21,7 +21,7 @@ from grader.policy import MODULE, check_submission
 from grader.sandbox import KIT_ROOT, run_child
 from public_tests.gates import GATES, judge, load_gate_data
 from public_tests.runner import load_solution
-from public_tests.sections import BY_NAME, SECTIONS
+from public_tests.sections import BY_NAME
 
 MAX_SOURCE_BYTES = 1 << 20
 CHILD_VERDICTS = {'timeout': 'time limit', 'output': 'policy violation', 'violation': 'policy violation',
@@ -193,7 +193,8 @@ class Grader:
         except DataError as error:
             return SectionVerdict(name, 'data missing', str(error).splitlines()[0])
         gate = GATES[name]
-        task = {'gate': name, 'torch': gate.fast_convolve, 'threads': self.limits[name].threads}
+        task = {'gate': name, 'torch': gate.fast_convolve, 'threads': self.limits[name].threads,
+                'files': [file_name[:-len('.npy')] for file_name in files]}
         run = run_child(source, task, self.limits[name], linked_files=files)
         if run.status != 'finished':
             return SectionVerdict(name, CHILD_VERDICTS[run.status], run.detail, run.seconds)

@@ -102,7 +102,7 @@ def check_template(source, template_source, sections, fatal):
     template_owners = _top_level(ast.parse(template_source))
     matcher = difflib.SequenceMatcher(None, [text.strip() for _, text in template],
                                       [text.strip() for _, text in student], autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, _, j1, j2 in matcher.get_opcodes():
         if tag == 'equal':
             continue
         if j2 > j1:

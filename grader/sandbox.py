@@ -30,7 +30,6 @@ from pathlib import Path
 import numpy as np
 
 from grader.codec import pack
-from grader.harness import VIOLATION_EXIT
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 KIT_FILES = {  # file in the sandbox -> source in the kit

@@ -154,3 +154,15 @@ def test_real_partial_cifar_needs_permission_and_warns(capsys):
     assert x_train.shape == (45000, 3, 32, 32) and x_test.shape == (1017, 3, 32, 32)
     assert abs(x_train.mean()) < 0.01
     assert 'measured on 1017 images only' in capsys.readouterr().err
+
+
+def test_download_falls_back_to_the_mirror_and_verifies(tmp_path):
+    from data_loaders.storage import download
+    source = tmp_path / 'official.gz'
+    md5 = write_gz(source, b'payload')
+    target = tmp_path / 'cache' / 'file.gz'
+    assert download([f"file://{tmp_path}/missing.gz", f"file://{source}"], target, md5) == target
+    assert target.read_bytes() == source.read_bytes()
+    with pytest.raises(DataError, match='md5 mismatch'):
+        download([f"file://{source}"], tmp_path / 'cache' / 'other.gz', '0' * 32)
+    assert [path.name for path in (tmp_path / 'cache').iterdir()] == ['file.gz']  # no partial files left
