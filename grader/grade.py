@@ -119,7 +119,7 @@ class Grader:
         if problem:
             report.sections = [SectionVerdict(name, 'runtime error', problem) for name in names]
             return report
-        source = path.read_bytes()
+        source = path.read_bytes()  # parsed and known to be UTF-8 by _unreadable
         findings = check_submission(source.decode(), self.reference_source, self.outside_regions_fatal)
         probe = run_child(source, {'scenarios': [], 'fast_convolve': False}, self.limits['import'])
         report.isolation = probe.isolation
@@ -191,7 +191,7 @@ class Grader:
         try:
             files, y_test = self.gate_data(name)
         except DataError as error:
-            return SectionVerdict(name, 'data missing', str(error).splitlines()[0])
+            return SectionVerdict(name, 'data missing', str(error))
         gate = GATES[name]
         task = {'gate': name, 'torch': gate.fast_convolve, 'threads': self.limits[name].threads,
                 'files': [file_name[:-len('.npy')] for file_name in files]}
@@ -223,7 +223,13 @@ def grade_command(args):
     grader = Grader(args.data_dir, args.allow_unverified, args.outside_regions == 'fail')
     reports = []
     for path in submissions_in(args.submissions):
-        report = grader.grade(path, names, args.skip_gates)
+        try:
+            report = grader.grade(path, names, args.skip_gates)
+        except Exception:  # a bug of ours must not stop the batch: report it and go on
+            import traceback
+            traceback.print_exc()
+            report = SubmissionReport(str(path), [SectionVerdict(name, 'crashed', 'internal grader error (see log)')
+                                                  for name in names])
         print_report(report)
         reports.append(report)
     if args.json:

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.codec import pack
+from grader.harness import VIOLATION_EXIT
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 KIT_FILES = {  # file in the sandbox -> source in the kit
@@ -99,7 +100,9 @@ def _isolate(limits, hide, control):
     def preexec():
         notes = []
         flags = CLONE_NEWNS | CLONE_NEWNET | (0 if uid == 0 else CLONE_NEWUSER)
-        if _libc.unshare(flags) == 0:
+        try:
+            if _libc.unshare(flags) != 0:
+                raise OSError(ctypes.get_errno(), 'unshare')
             if uid != 0:
                 _write_file('/proc/self/setgroups', 'deny')
                 _write_file('/proc/self/uid_map', f'{uid} {uid} 1')
@@ -113,7 +116,7 @@ def _isolate(limits, hide, control):
                     hidden &= _mount(b'/dev/null', path, None, MS_BIND, None)
             notes.append('mount namespace: kit, reference and data hidden' if hidden else
                          'mount namespace: could not hide every path')
-        else:
+        except OSError:
             notes.append('no namespaces (not permitted here): network and files guarded by the audit hook only')
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
@@ -202,12 +205,17 @@ def run_child(submission_source, task, limits, arrays=None, linked_files=None, h
     output, overflow = [], threading.Event()
     run = ChildRun('finished')
     try:
-        child = subprocess.Popen(
-            [sys.executable, '-I', '-B', os.path.join(sandbox, 'kit_harness.py'), str(control_write)],
-            cwd=sandbox, env=_child_environment(limits, sandbox), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, pass_fds=(control_write,), start_new_session=True,
-            preexec_fn=_isolate(limits, hidden_paths(hide), control_write))
-        os.close(control_write)
+        try:
+            child = subprocess.Popen(
+                [sys.executable, '-I', '-B', os.path.join(sandbox, 'kit_harness.py'), str(control_write)],
+                cwd=sandbox, env=_child_environment(limits, sandbox), stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(control_write,), start_new_session=True,
+                preexec_fn=_isolate(limits, hidden_paths(hide), control_write))
+        except (OSError, subprocess.SubprocessError) as error:
+            os.close(control_read)
+            return ChildRun('crashed', f"the sandbox could not be started ({error})")
+        finally:
+            os.close(control_write)
         control_lines, started = [], []
 
         def read_control():
@@ -246,8 +254,8 @@ def run_child(submission_source, task, limits, arrays=None, linked_files=None, h
         violations = [line[len('violation '):] for line in control_lines if line.startswith('violation ')]
         if run.status == 'timeout':
             return run
-        if violations:
-            run.status, run.detail = 'violation', violations[0]
+        if violations or child.returncode == VIOLATION_EXIT:
+            run.status, run.detail = 'violation', violations[0] if violations else 'a forbidden operation'
         elif overflow.is_set():
             run.status, run.detail = 'output', f"printed more than {limits.output_bytes:,} bytes"
         elif not _load_results(sandbox, run):

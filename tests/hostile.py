@@ -75,6 +75,9 @@ HOSTILE = (
         {'convolve': 'wrong answer'}, 'expected numpy.ndarray'),
     Hostile('overwrites the checker in its sandbox', at_import("np.savetxt('kit_harness.py', np.zeros(1))"),
             {'*': 'policy violation'}, 'tampering with the checker'),
+    Hostile("closes the checker's pipe, then reads a file",
+            at_import("import os, sys\nos.close(int(sys.argv[1]))\nnp.fromfile('/etc/passwd', dtype=np.uint8)"),
+            {'*': 'policy violation'}, 'a forbidden operation'),
     Hostile('imports torch in convolve_numpy', in_section("    p = padding\n", "    import torch\n    p = padding\n"),
             {'convolve': 'policy violation'}, 'torch'),
 )
