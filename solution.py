@@ -578,7 +578,7 @@ def train_cifar10_model(x_train, y_train, x_valid, y_valid):
     model.add(Dense(10))
     model.add(Softmax())
     print(model)
-    for lr in [0.02, 0.05, 0.03, 0.015, 0.005]:
+    for lr in [0.02, 0.05, 0.02, 0.005]:
         optimizer.lr = lr
         flip = np.random.uniform(size=len(x_train)) < 0.5
         x_epoch = np.where(flip[:, None, None, None], x_train[:, :, :, ::-1], x_train)

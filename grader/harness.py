@@ -136,6 +136,9 @@ def main():
     import interface  # noqa: F401 - the kit's copy, imported before the submission can shadow anything
     import kit_execute  # noqa: F401
     import kit_gates  # noqa: F401
+    if task.get('gate'):  # tqdm's first bar creates a multiprocessing lock (imports socket): do it now
+        from tqdm.auto import tqdm
+        tqdm(range(1), disable=True).close()
     if task.get('torch'):
         import torch
         torch.set_num_threads(task['threads'])

@@ -66,7 +66,10 @@ def hidden_paths(extra=()):
     paths = [KIT_ROOT / name for name in ('solution.py', 'grader', 'tests', 'instructor', '.git')]
     paths += [folder for dataset in ('mnist', 'cifar10') for folder in candidate_dirs(dataset)]
     paths += [Path(path) for path in extra]
-    return [str(path) for path in dict.fromkeys(paths) if path.exists()]
+    # Absolute (the child has changed directory by then), and the outermost only: once a
+    # folder is covered, the folders inside it are no longer there to be covered.
+    paths = {path.resolve() for path in paths if path.exists()}
+    return sorted(str(path) for path in paths if not any(parent in paths for parent in path.parents))
 
 
 def _mount(source, target, fstype, flags, data):

@@ -3,7 +3,7 @@ import shutil
 from pathlib import Path
 
 from instructor.template import make_template, strip_blocks
-from public_tests.gates import GATES
+from public_tests.gates import GATES, SEED
 from public_tests.sections import SECTIONS, TOTAL_POINTS
 
 SHIPPED_FOLDERS = ('public_tests', 'data_loaders')
@@ -35,7 +35,7 @@ The checker runs more (hidden) cases than the public tests: random shapes, batch
 non-square images, 1x1 and 5x5 kernels, ties in max pooling, +-1e4 softmax inputs, ...
 
 ## Gates
-Both gates seed `random` and `np.random` with {42} before calling your function, which
+Both gates seed `random` and `np.random` with {SEED} before calling your function, which
 gets the training and validation splits only (never the test labels).
 - MNIST: test accuracy >= {mnist.min_accuracy:.0%} and training + test evaluation <= {mnist.max_seconds / 60:g} minutes.
 - CIFAR-10 (fast torch convolution on): test accuracy >= {cifar.min_accuracy:.0%} within {cifar.max_seconds / 60:g} minutes.

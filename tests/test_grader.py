@@ -1,6 +1,7 @@
 """The checker judges right: the reference scores, every mutant loses exactly its own section,
 every hostile submission gets its verdict, and the grader carries on."""
 import json
+import os
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ from grader.grade import Grader
 from grader.policy import check_submission
 from instructor.template import make_template
 from public_tests.sections import UNIT_SECTIONS
-from tests.conftest import KIT_ROOT
+from tests.conftest import DATA_DIR, KIT_ROOT
 from tests.hostile import HOSTILE, apply as apply_hostile
 from tests.mutants import MUTANTS, apply as apply_mutant
 
@@ -20,7 +21,7 @@ REFERENCE = (KIT_ROOT / 'solution.py').read_text()
 
 @pytest.fixture(scope='module')
 def grader():
-    return Grader()
+    return Grader(data_dir=DATA_DIR)
 
 
 def test_catalogues_cover_every_unit_section():
@@ -111,3 +112,24 @@ def test_reports(grader, tmp_path):
     assert gradescope['tests'][1]['status'] == 'failed' and 'skipped' in gradescope['tests'][1]['output']
     write_json([report], tmp_path / 'report.json')
     assert json.loads((tmp_path / 'report.json').read_text())['sections'][1]['verdict'] == 'skipped'
+
+
+def test_sandbox_hides_the_data_given_as_a_relative_path(monkeypatch):
+    from grader.sandbox import hidden_paths, run_child
+    from grader.limits import LIMITS
+    monkeypatch.chdir(KIT_ROOT)
+    monkeypatch.setenv('NN_KIT_DATA_DIR', os.path.relpath(DATA_DIR, KIT_ROOT))
+    paths = hidden_paths()
+    assert all(os.path.isabs(path) for path in paths)
+    assert str(DATA_DIR.resolve()) in paths and str((DATA_DIR / 'mnist').resolve()) not in paths
+    run = run_child(REFERENCE.encode(), {'scenarios': [], 'fast_convolve': False}, LIMITS['import'])
+    assert run.status == 'finished'
+    assert not any('could not hide' in note for note in run.isolation), run.isolation
+
+
+@pytest.mark.skipif(not (DATA_DIR / 'mnist').is_dir(), reason='no ../shared/data/mnist')
+def test_reference_passes_the_mnist_gate_in_the_sandbox(grader):
+    report = grader.grade(KIT_ROOT / 'solution.py', ['mnist'])
+    verdict = report.sections[0]
+    assert verdict.verdict == 'passed', verdict.reason
+    assert 'on 10,000 test images' in verdict.reason
