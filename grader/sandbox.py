@@ -270,6 +270,8 @@ def run_child(submission_source, task, limits, arrays=None, linked_files=None, h
                 run.status, run.detail = 'timeout', 'CPU time limit'
                 return run
             run.status, run.detail = 'crashed', f"{how} before reporting results"
+            if run.output.strip():
+                run.detail += f"; its last output: {run.output.strip()[-300:]}"
         return run
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
