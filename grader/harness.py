@@ -33,14 +33,15 @@ PATH_EVENTS = {'open', 'os.listdir', 'os.scandir', 'os.remove', 'os.rename', 'os
                'os.chown', 'os.symlink', 'os.link', 'os.truncate', 'os.utime', 'shutil.copyfile', 'shutil.copymode',
                'shutil.copystat', 'shutil.copytree', 'shutil.rmtree', 'shutil.move', 'glob.glob', 'os.chdir'}
 MODIFYING_EVENTS = PATH_EVENTS - {'open', 'os.listdir', 'os.scandir', 'glob.glob', 'os.chdir'}
-PROTECTED_FILES = {'interface.py', 'kit_harness.py', 'kit_execute.py', 'kit_codec.py', 'kit_gates.py', 'task.json',
-                   'task.npz', 'solution.py'}  # the checker's own files in the sandbox
 
 
 def install_guard(control, readable_roots):
     """Audit hook: a forbidden event writes 'violation <reason>' to ``control`` and exits the process."""
     readable_roots = tuple(os.path.realpath(root) + os.sep for root in readable_roots)
     sandbox_root = os.path.realpath(SANDBOX) + os.sep
+    # Everything already in the sandbox is the checker's: its code, the task, the upload and
+    # the gate data (hard links to the grader's one copy, shared with later submissions).
+    protected = frozenset(os.listdir(SANDBOX))
     busy = set()  # threads inside the hook (its own file checks raise events too)
 
     def violation(reason):
@@ -80,7 +81,7 @@ def install_guard(control, readable_roots):
                 if writes(event, args):
                     if not inside(args[0], (sandbox_root,)):
                         violation(f"writing outside the sandbox ({event} {args[0]!r})")
-                    if not isinstance(args[0], int) and os.path.basename(os.fsdecode(args[0])) in PROTECTED_FILES:
+                    if not isinstance(args[0], int) and os.path.basename(os.fsdecode(args[0])) in protected:
                         violation(f"tampering with the checker ({event} {args[0]!r})")
                 elif not inside(args[0], readable_roots):
                     violation(f"reading outside the sandbox ({event} {args[0]!r})")
@@ -123,7 +124,7 @@ def run_gate(solution, task, arrays):
     import kit_gates
     gate = kit_gates.GATES[task['gate']]
     training = [arrays[name] for name in ('x_train', 'y_train', 'x_valid', 'y_valid')]
-    predicted = kit_gates.train_and_predict(solution, gate, training, arrays['x_test'])
+    _, predicted = kit_gates.train_and_predict(solution, gate, training, arrays['x_test'])
     return {}, {'predicted': predicted}
 
 
@@ -134,7 +135,7 @@ def main():
         task = json.load(file)
     import numpy as np
     import interface  # noqa: F401 - the kit's copy, imported before the submission can shadow anything
-    import kit_execute  # noqa: F401
+    import kit_execute
     import kit_gates  # noqa: F401
     if task.get('gate'):  # tqdm's first bar creates a multiprocessing lock (imports socket): do it now
         from tqdm.auto import tqdm
@@ -165,8 +166,7 @@ def main():
     except MemoryError:
         results, saved = {'error': 'memory limit: MemoryError'}, {}
     except BaseException as error:
-        import kit_execute as execute
-        results, saved = {'error': execute.describe_exception(error)}, {}
+        results, saved = {'error': kit_execute.describe_exception(error)}, {}
     save_results(results, saved)
 
 

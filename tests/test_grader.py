@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from grader.grade import Grader
@@ -133,3 +134,18 @@ def test_reference_passes_the_mnist_gate_in_the_sandbox(grader):
     verdict = report.sections[0]
     assert verdict.verdict == 'passed', verdict.reason
     assert 'on 10,000 test images' in verdict.reason
+
+
+def test_submission_cannot_overwrite_data_linked_into_its_sandbox(tmp_path):
+    """Gate data is hard-linked from the grader's one copy: writing to it would reach later submissions."""
+    from grader.limits import LIMITS
+    from grader.sandbox import run_child
+    shared = tmp_path / 'x_test.npy'
+    np.save(shared, np.arange(4.0))
+    os.chmod(shared, 0o444)
+    source = REFERENCE.replace("from interface import *\n", "from interface import *\n"
+                               "np.save('x_test.npy', np.zeros(4))\n", 1)
+    run = run_child(source.encode(), {'scenarios': [], 'fast_convolve': False}, LIMITS['import'],
+                    linked_files={'x_test.npy': shared})
+    assert run.status == 'violation' and 'tampering with the checker' in run.detail, run.detail
+    np.testing.assert_array_equal(np.load(shared), np.arange(4.0))
