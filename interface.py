@@ -379,9 +379,9 @@ def convolve_pytorch(inputs, kernels, padding=0):
     dtype = np.result_type(inputs, kernels)
     # torch refuses negative strides (np.ascontiguousarray keeps them for 1x1 kernels): copy.
     flipped = kernels[:, :, ::-1, ::-1].astype(dtype)
-    # Inputs may be read-only views; torch only reads them here.
-    warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # Inputs may be read-only views; torch only reads them here.
+        warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
         outputs = torch.nn.functional.conv2d(torch.from_numpy(np.ascontiguousarray(inputs, dtype=dtype)),
                                              torch.from_numpy(flipped), padding=padding)
     return outputs.numpy()

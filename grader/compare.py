@@ -6,7 +6,7 @@ from public_tests.framework import ATOL, RTOL, errors
 
 def compare_output(name, actual, expected):
     """None when ``actual`` matches ``expected``; else why not (type, dtype kind, shape, values)."""
-    if not isinstance(actual, np.ndarray) or type(actual) is not np.ndarray:
+    if type(actual) is not np.ndarray:
         return f"{name}: no array came back"
     if actual.dtype.kind not in 'fiu' or (expected.dtype.kind == 'f' and actual.dtype.kind != 'f'):
         wanted = 'floating point' if expected.dtype.kind == 'f' else str(expected.dtype)

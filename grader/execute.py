@@ -76,10 +76,9 @@ def run_optimizer(solution, scenario, record):
 
 def run_loss(solution, scenario, record):
     loss = call(lambda: getattr(solution, scenario['class'])(), 'constructor')
-    record('value', call(loss.value_impl, 'value_impl', *map(interface.read_only, (scenario['y_gt'], scenario['y_pred']))),
-           'value_impl')
-    record('gradient', call(loss.gradient_impl, 'gradient_impl',
-                            *map(interface.read_only, (scenario['y_gt'], scenario['y_pred']))), 'gradient_impl')
+    y_gt, y_pred = interface.read_only(scenario['y_gt']), interface.read_only(scenario['y_pred'])
+    record('value', call(loss.value_impl, 'value_impl', y_gt, y_pred), 'value_impl')
+    record('gradient', call(loss.gradient_impl, 'gradient_impl', y_gt, y_pred), 'gradient_impl')
 
 
 def run_function(solution, scenario, record):

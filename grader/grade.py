@@ -50,7 +50,6 @@ class SubmissionReport:
     submission: str
     sections: list
     isolation: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
 
     @property
     def total(self):
@@ -68,6 +67,15 @@ def classify_failure(text):
     if 'ContractError:' in text:  # the kit's own check: wrong shape, NaN or inf
         return 'wrong answer'
     return 'runtime error'
+
+
+def child_failure(run, missing=None):
+    """(verdict, reason) when a child did not finish, reported an error, or -- ``missing`` says
+    what -- did not report what was asked of it; None when its results can be judged."""
+    if run.status != 'finished':
+        return CHILD_VERDICTS[run.status], run.detail
+    failure = run.results.get('import_error') or run.results.get('error') or missing
+    return (classify_failure(failure), failure) if failure else None
 
 
 class Grader:
@@ -153,12 +161,10 @@ class Grader:
     @staticmethod
     def _import_failure(run):
         """(verdict, reason) when the submission cannot even be imported, else None."""
-        if run.status != 'finished':
-            return CHILD_VERDICTS[run.status], f"while importing solution.py: {run.detail}"
-        failure = run.results.get('import_error') or run.results.get('error')
-        if failure:
-            return classify_failure(failure), failure
-        return None
+        failure = child_failure(run)
+        if failure and run.status != 'finished':
+            return failure[0], f"while importing solution.py: {failure[1]}"
+        return failure
 
     def _grade_section(self, name, source, import_failure, skip_gates):
         if import_failure:
@@ -169,12 +175,10 @@ class Grader:
         task = {'scenarios': [scenario for _, scenario, _ in cases], 'fast_convolve': name in scenarios.FAST_CONVOLVE,
                 'torch': name in scenarios.FAST_CONVOLVE, 'threads': self.limits['unit'].threads}
         run = run_child(source, task, self.limits['unit'])
-        if run.status != 'finished':
-            return SectionVerdict(name, CHILD_VERDICTS[run.status], run.detail, run.seconds)
         results = run.results.get('cases')
-        if run.results.get('error') or not isinstance(results, list):
-            failure = run.results.get('error') or 'malformed results'
-            return SectionVerdict(name, classify_failure(failure), failure, run.seconds)
+        failure = child_failure(run, None if isinstance(results, list) else 'malformed results')
+        if failure:
+            return SectionVerdict(name, *failure, run.seconds)
         for index, (case_name, _, expected) in enumerate(cases):
             case_result = results[index] if index < len(results) and isinstance(results[index], dict) else {}
             reason = compare_case(case_result, run.arrays, expected, index) if case_result else 'not run'
@@ -196,11 +200,9 @@ class Grader:
         task = {'gate': name, 'torch': gate.fast_convolve, 'threads': self.limits[name].threads,
                 'files': [file_name[:-len('.npy')] for file_name in files]}
         run = run_child(source, task, self.limits[name], linked_files=files)
-        if run.status != 'finished':
-            return SectionVerdict(name, CHILD_VERDICTS[run.status], run.detail, run.seconds)
-        if run.results.get('error') or 'predicted' not in run.arrays:
-            failure = run.results.get('error') or 'no predictions came back'
-            return SectionVerdict(name, classify_failure(failure), failure, run.seconds)
+        failure = child_failure(run, None if 'predicted' in run.arrays else 'no predictions came back')
+        if failure:
+            return SectionVerdict(name, *failure, run.seconds)
         try:
             result = judge(gate, run.arrays['predicted'], y_test, run.seconds)
         except ValueError as error:

@@ -47,10 +47,13 @@ def _top_level(tree):
     return owners
 
 
+STATEMENT_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
 def _loop_depth(node):
     """Deepest nesting of loops below ``node`` (for/while/comprehension generators)."""
-    own = 1 if isinstance(node, (ast.For, ast.While, ast.AsyncFor)) else \
-        len(node.generators) if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)) else 0
+    own = 1 if isinstance(node, STATEMENT_LOOPS) else len(node.generators) if isinstance(node, COMPREHENSIONS) else 0
     return own + max((_loop_depth(child) for child in ast.iter_child_nodes(node)), default=0)
 
 
@@ -78,13 +81,12 @@ def check_code(tree, owners, sections):
                                     True))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             section = section_at(node.lineno)
-            if node.name == 'convolve_numpy' and _loop_depth(node) > 2:
-                findings.append(Finding(section, f"line {node.lineno}: convolve_numpy nests {_loop_depth(node)} loops "
+            depth = _loop_depth(node) if node.name == 'convolve_numpy' else 0
+            if depth > 2:
+                findings.append(Finding(section, f"line {node.lineno}: convolve_numpy nests {depth} loops "
                                         f"(at most 2 allowed)", True))
             elif node.name in COMPUTATION_METHODS:
-                loops = [child for child in ast.walk(node) if _loop_depth(child) and child is not node
-                         and isinstance(child, (ast.For, ast.While, ast.ListComp, ast.SetComp, ast.DictComp,
-                                                ast.GeneratorExp))]
+                loops = [child for child in ast.walk(node) if isinstance(child, STATEMENT_LOOPS + COMPREHENSIONS)]
                 calls = [child for child in ast.walk(node) if isinstance(child, ast.Call)
                          and _call_name(child) in LOOP_CALLS]
                 if loops or calls:

@@ -60,12 +60,11 @@ class ChildRun:
     arrays: dict = field(default_factory=dict)
 
 
-def hidden_paths(extra=()):
+def hidden_paths():
     """What the child must not see: the reference, the hidden tests, the repository, the data."""
     from data_loaders.storage import candidate_dirs
     paths = [KIT_ROOT / name for name in ('solution.py', 'grader', 'tests', 'instructor', '.git')]
     paths += [folder for dataset in ('mnist', 'cifar10') for folder in candidate_dirs(dataset)]
-    paths += [Path(path) for path in extra]
     # Absolute (the child has changed directory by then), and the outermost only: once a
     # folder is covered, the folders inside it are no longer there to be covered.
     paths = {path.resolve() for path in paths if path.exists()}
@@ -82,9 +81,12 @@ def _write_file(path, text):
 
 
 @functools.lru_cache(maxsize=None)
-def nobody_can_run_python():
-    """Whether user nobody can reach the interpreter and its libraries (not under a private /root, say)."""
+def runs_as_nobody():
+    """Whether the child will run as nobody: the grader is root and nobody can reach the interpreter
+    and its libraries (they are not under a private /root, say)."""
     import sysconfig
+    if os.getuid() != 0:
+        return False
     paths = {os.path.realpath(sys.executable), os.path.realpath(sysconfig.get_paths()['stdlib']),
              os.path.realpath(sysconfig.get_paths()['purelib']), os.path.realpath(np.__file__)}
     for path in paths:
@@ -98,7 +100,7 @@ def nobody_can_run_python():
 def _isolate(limits, hide, control):
     """The child's first steps after fork, before exec (runs as the grader's user)."""
     uid, gid = os.getuid(), os.getgid()
-    drop_to_nobody = uid == 0 and nobody_can_run_python()
+    drop_to_nobody = runs_as_nobody()
 
     def preexec():
         notes = []
@@ -126,14 +128,13 @@ def _isolate(limits, hide, control):
         resource.setrlimit(resource.RLIMIT_CPU, (int(limits.seconds * limits.threads) + 5,) * 2)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))  # root ignores it
         if drop_to_nobody:
             os.setgroups([])
             os.setgid(NOBODY)
             os.setuid(NOBODY)
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
             notes.append('user nobody, process count limited')
         else:
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
             notes.append("the grader's own user (nobody cannot reach this Python): new processes are stopped "
                          "by the audit hook")
         os.write(control, ''.join(f"isolation {note}\n" for note in notes).encode())
@@ -161,7 +162,7 @@ def _read_capped(stream, limit, sink, on_overflow):
     stream.close()
 
 
-def prepare_sandbox(submission_source, task, arrays, linked_files):
+def prepare_sandbox(submission_source, task, linked_files):
     sandbox = tempfile.mkdtemp(prefix='nn-grade-')
     for name, source in KIT_FILES.items():
         shutil.copyfile(source, os.path.join(sandbox, name))
@@ -169,12 +170,12 @@ def prepare_sandbox(submission_source, task, arrays, linked_files):
         file.write(submission_source)
     stored = {}
     task = pack(task, stored, 'task')
-    np.savez(os.path.join(sandbox, 'task.npz'), **stored, **arrays)
+    np.savez(os.path.join(sandbox, 'task.npz'), **stored)
     with open(os.path.join(sandbox, 'task.json'), 'w') as file:
         json.dump(task, file)
     for name, path in linked_files.items():
         os.link(path, os.path.join(sandbox, name))
-    if os.getuid() == 0 and nobody_can_run_python():
+    if runs_as_nobody():
         for root, folders, files in os.walk(sandbox):
             for name in [root] + [os.path.join(root, item) for item in folders + files]:
                 os.chown(name, NOBODY, NOBODY)
@@ -201,9 +202,10 @@ def _load_results(sandbox, run):
     return True
 
 
-def run_child(submission_source, task, limits, arrays=None, linked_files=None, hide=()):
-    """Run ``task`` (a dict for the harness) on ``submission_source`` (bytes) within ``limits``."""
-    sandbox = prepare_sandbox(submission_source, task, arrays or {}, linked_files or {})
+def run_child(submission_source, task, limits, linked_files=None):
+    """Run ``task`` (a dict for the harness) on ``submission_source`` (bytes) within ``limits``;
+    ``linked_files`` ({name in the sandbox: path}) are hard-linked in (gate data)."""
+    sandbox = prepare_sandbox(submission_source, task, linked_files or {})
     control_read, control_write = os.pipe()
     output, overflow = [], threading.Event()
     run = ChildRun('finished')
@@ -213,7 +215,7 @@ def run_child(submission_source, task, limits, arrays=None, linked_files=None, h
                 [sys.executable, '-I', '-B', os.path.join(sandbox, 'kit_harness.py'), str(control_write)],
                 cwd=sandbox, env=_child_environment(limits, sandbox), stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(control_write,), start_new_session=True,
-                preexec_fn=_isolate(limits, hidden_paths(hide), control_write))
+                preexec_fn=_isolate(limits, hidden_paths(), control_write))
         except (OSError, subprocess.SubprocessError) as error:
             os.close(control_read)
             return ChildRun('crashed', f"the sandbox could not be started ({error})")

@@ -58,7 +58,9 @@ def load_gate_data(name, data_dir=None, unverified_ok=None):
 
 
 def train_and_predict(solution, gate, training_data, x_test):
-    """Seed, train with the student's function, predict classes of ``x_test``: (n_test,) ints."""
+    """Seed, train with the student's function, predict classes of ``x_test``.
+
+    Returns (the trained Model, predicted classes (n_test,) ints)."""
     random.seed(SEED)
     np.random.seed(SEED)
     with interface.use_fast_convolve(gate.fast_convolve):
@@ -68,7 +70,7 @@ def train_and_predict(solution, gate, training_data, x_test):
         outputs = model.predict(x_test)
     if outputs.shape != (len(x_test), 10):
         raise ValueError(f"the model outputs {outputs.shape} for {len(x_test)} test images, expected (n, 10)")
-    return np.argmax(outputs, axis=1)
+    return model, np.argmax(outputs, axis=1)
 
 
 def judge(gate, predicted, y_test, seconds):
@@ -84,5 +86,5 @@ def run_gate(name, solution, data_dir=None, unverified_ok=None):
     gate = GATES[name]
     training_data, x_test, y_test = load_gate_data(name, data_dir, unverified_ok)
     started = time.perf_counter()
-    predicted = train_and_predict(solution, gate, training_data, x_test)
+    _, predicted = train_and_predict(solution, gate, training_data, x_test)
     return judge(gate, predicted, y_test, time.perf_counter() - started)
