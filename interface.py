@@ -14,7 +14,9 @@ runs submissions against its own copy.  It holds
 Array shapes use ``n`` for the batch dimension; a layer's ``input_shape`` and
 ``output_shape`` never include it.
 """
+import abc
 import contextlib
+import os
 import time
 import warnings
 from abc import ABC, abstractmethod
@@ -24,9 +26,17 @@ import numpy as np
 eps = np.finfo(np.float64).eps
 np.seterr(all='raise', under='ignore')
 
-# Read by ``solution.convolve``: True dispatches to ``convolve_pytorch``.
-# The unit tests keep it False; the CIFAR-10 gate turns it on.
+# Read by ``solution.convolve`` through ``fast_convolve_enabled``: True dispatches to
+# ``convolve_pytorch``.  The unit tests keep it False; the CIFAR-10 gate turns it on.
 fast_convolve = False
+FAST_CONVOLVE_VARIABLE = 'USE_FAST_CONVOLVE'  # the course's switch, honoured too
+
+
+def fast_convolve_enabled():
+    """Whether ``convolve`` should use torch: ``use_fast_convolve`` is on, or the course's
+    ``USE_FAST_CONVOLVE`` environment variable is set (to anything but '', '0', 'false', 'no')."""
+    setting = os.environ.get(FAST_CONVOLVE_VARIABLE, '').strip().lower()
+    return fast_convolve or setting not in ('', '0', 'false', 'no')
 
 
 @contextlib.contextmanager

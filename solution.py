@@ -251,8 +251,8 @@ def convolve_numpy(inputs, kernels, padding):
 
 
 def convolve(inputs, kernels, padding=0):
-    """Kit code: torch when interface.fast_convolve is on (CIFAR-10), else convolve_numpy."""
-    if interface.fast_convolve:
+    """Kit code: torch when the fast path is on (CIFAR-10, or USE_FAST_CONVOLVE set), else convolve_numpy."""
+    if interface.fast_convolve_enabled():
         return convolve_pytorch(inputs, kernels, padding)
     return convolve_numpy(inputs, kernels, padding)
 
