@@ -5,11 +5,15 @@ runs submissions against its own copy.  It holds
 
 * the abstract ``Optimizer``, ``Layer`` and ``Loss`` classes (template methods
   that check shapes and NaNs, then delegate to the student's ``*_impl``),
-* ``Model``, the sequential training loop (progress bar, histories, summary,
-  optional per-layer timing, float32 or float64 end to end),
+* ``Model``, the sequential training loop (progress bar on a terminal, one line
+  per epoch otherwise, learning-rate schedules, histories, summary, optional
+  per-layer timing, float32 or float64 end to end),
 * ``he_initializer``, ``eps`` and ``convolve_pytorch`` (the fast convolution
   used for CIFAR-10) with the ``use_fast_convolve`` switch read by
-  ``solution.convolve``.
+  ``solution.convolve``,
+* ``checks_enabled`` / ``use_checks``: the contract checks (shapes, NaN/inf,
+  read-only views, per-layer timing); on by default, switched off only by the
+  speed benchmark to measure what they cost.
 
 Array shapes use ``n`` for the batch dimension; a layer's ``input_shape`` and
 ``output_shape`` never include it.
@@ -17,6 +21,7 @@ Array shapes use ``n`` for the batch dimension; a layer's ``input_shape`` and
 import abc
 import contextlib
 import os
+import sys
 import time
 import warnings
 from abc import ABC, abstractmethod
@@ -50,6 +55,22 @@ def use_fast_convolve(enabled=True):
         fast_convolve = previous
 
 
+# The template methods' checks: shapes, NaN/inf, read-only views, per-layer timing.  Always on for
+# students and the checker; ``./run.py benchmark speed`` turns them off to measure their cost.
+checks_enabled = True
+
+
+@contextlib.contextmanager
+def use_checks(enabled=True):
+    """Temporarily switch the template methods' checks on or off (off: the ``*_impl`` calls alone)."""
+    global checks_enabled
+    previous, checks_enabled = checks_enabled, enabled
+    try:
+        yield
+    finally:
+        checks_enabled = previous
+
+
 def read_only(array):
     """A read-only view of ``array`` (no copy): a layer cannot edit what it does not own."""
     view = np.asarray(array).view()
@@ -72,12 +93,48 @@ def _describe(array):
     return f"{type(array).__name__} of shape {getattr(array, 'shape', '?')}"
 
 
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# Rows of the finiteness check: OpenBLAS computes a dot product of up to 10,000 values on the calling
+# thread; longer ones wake its worker threads, which then spin and slow torch's threads (CIFAR-10).
+_ROW = 8192
+
+
+def _sum_of_squares(flat):
+    """sum(flat ** 2) of a 1-D float32/float64 array in vectorised single-threaded BLAS dot products."""
+    if flat.size <= _ROW:
+        return flat.dot(flat)
+    whole = flat.size - flat.size % _ROW
+    rows, tail = flat[:whole].reshape(-1, _ROW), flat[whole:]
+    return np.vecdot(rows, rows).sum() + tail.dot(tail)
+
+
 def _all_finite(array):
-    """No NaN or inf in ``array``: one pass of a sum (NaN and inf propagate), exact check if it overflows."""
-    with np.errstate(over='ignore', invalid='ignore'):
-        if np.isfinite(array.sum()):
-            return True
+    """No NaN or inf in ``array``.
+
+    Fast path for contiguous float32/float64 arrays: the sum of squares, one vectorised pass (NaN and
+    inf propagate into it and, all terms being >= 0, nothing cancels).  If that overflows (values above
+    ~1e19 in float32) or the array is not contiguous: the exact check.
+    """
+    if array.dtype in _BLAS_DTYPES and (array.flags.c_contiguous or array.flags.f_contiguous):
+        try:
+            if np.isfinite(_sum_of_squares(array.ravel(order='K'))):
+                return True
+        except FloatingPointError:  # np.seterr(over='raise'): a huge but maybe finite value
+            pass
     return bool(np.isfinite(array).all())
+
+
+# The last read-only view a template method returned after checking it finite (a layer's output or
+# input gradient).  The next layer of a Model receives that very object, so its finiteness is not
+# scanned twice; any other array is checked in full.
+_last_checked = None
+
+
+def _checked(view):
+    """Remember ``view`` (a read-only view this module made and checked) as the last checked array."""
+    global _last_checked
+    _last_checked = view
+    return view
 
 
 def _check_array(array, expected_shape, where):
@@ -86,6 +143,8 @@ def _check_array(array, expected_shape, where):
         raise ContractError(f"{where}: expected a numpy array of shape {expected_shape}, got {_describe(array)}")
     if array.shape != tuple(expected_shape):
         raise ContractError(f"{where}: expected shape {tuple(expected_shape)}, got {array.shape}")
+    if array is _last_checked:
+        return
     if array.dtype.kind == 'f' and not _all_finite(array):
         bad = np.size(array) - np.count_nonzero(np.isfinite(array))
         raise ContractError(f"{where}: {bad} of {array.size} values are NaN or infinite (shape {array.shape})")
@@ -133,6 +192,7 @@ class Layer(ABC):
         self.parameter_updaters = {}
         self.forward_seconds = 0.0
         self.backward_seconds = 0.0
+        self._checked_grads = {}  # parameter name -> the gradient object backward() checked
 
     @property
     def name(self):
@@ -162,10 +222,16 @@ class Layer(ABC):
         return value, np.zeros(shape, dtype=self.dtype)
 
     def update_parameters(self):
+        """Replace every parameter by its updater's result (the gradients were filled by ``backward``)."""
+        checked_grads, self._checked_grads = getattr(self, '_checked_grads', {}), {}
         for name, updater in self.parameter_updaters.items():
             value = getattr(self, name)
             grad = getattr(self, f"{name}_grad")
-            _check_array(grad, value.shape, f"{self.name}.{name}_grad")
+            if not checks_enabled:
+                setattr(self, name, np.asarray(updater(value, grad)).astype(self.dtype, copy=False))
+                continue
+            if grad is not checked_grads.get(name):  # backward() checked this very object already
+                _check_array(grad, value.shape, f"{self.name}.{name}_grad")
             new_value = np.asarray(updater(read_only(value), read_only(grad)))
             _check_array(new_value, value.shape, f"{self.name}: optimizer update of '{name}'")
             setattr(self, name, new_value.astype(self.dtype, copy=False))
@@ -176,6 +242,10 @@ class Layer(ABC):
 
     def forward(self, inputs):
         """(n,) + input_shape -> (n,) + output_shape."""
+        if not checks_enabled:
+            self.forward_inputs = inputs
+            self.forward_outputs = self.forward_impl(inputs).astype(inputs.dtype, copy=False)
+            return self.forward_outputs
         n = np.shape(inputs)[0] if np.ndim(inputs) else 0
         _check_array(inputs, (n,) + tuple(self.input_shape), f"{self.name}.forward inputs")
         inputs = read_only(inputs)
@@ -184,7 +254,7 @@ class Layer(ABC):
         outputs = self.forward_impl(inputs)
         self.forward_seconds += time.perf_counter() - started
         _check_array(outputs, (n,) + tuple(self.output_shape), f"{self.name}.forward_impl output")
-        outputs = read_only(outputs.astype(inputs.dtype, copy=False))
+        outputs = _checked(read_only(outputs.astype(inputs.dtype, copy=False)))
         self.forward_outputs = outputs
         return outputs
 
@@ -192,15 +262,20 @@ class Layer(ABC):
         """dL/d(outputs), (n,) + output_shape -> dL/d(inputs), (n,) + input_shape."""
         if self.forward_inputs is None:
             raise RuntimeError(f"{self.name}: backward() before forward()")
+        if not checks_enabled:
+            return self.backward_impl(output_grad).astype(self.forward_inputs.dtype, copy=False)
         n = self.forward_inputs.shape[0]
         _check_array(output_grad, (n,) + tuple(self.output_shape), f"{self.name}.backward output_grad")
         started = time.perf_counter()
         input_grad = self.backward_impl(read_only(output_grad))
         self.backward_seconds += time.perf_counter() - started
         _check_array(input_grad, (n,) + tuple(self.input_shape), f"{self.name}.backward_impl result")
+        self._checked_grads = {}
         for name in self.parameter_updaters:
-            _check_array(getattr(self, f"{name}_grad"), getattr(self, name).shape, f"{self.name}.{name}_grad")
-        return read_only(input_grad.astype(self.forward_inputs.dtype, copy=False))
+            grad = getattr(self, f"{name}_grad")
+            _check_array(grad, getattr(self, name).shape, f"{self.name}.{name}_grad")
+            self._checked_grads[name] = grad
+        return _checked(read_only(input_grad.astype(self.forward_inputs.dtype, copy=False)))
 
     @abstractmethod
     def forward_impl(self, inputs):
@@ -220,12 +295,16 @@ class Loss(ABC):
     shape of ``y_pred``, already divided by the batch size."""
 
     def value(self, y_gt, y_pred):
+        if not checks_enabled:
+            return self.value_impl(y_gt, y_pred)
         _check_array(y_pred, np.shape(y_gt), f"{type(self).__name__}.value y_pred")
         value = self.value_impl(read_only(y_gt), read_only(y_pred))
         _check_array(value, (1,), f"{type(self).__name__}.value_impl result")
         return value
 
     def gradient(self, y_gt, y_pred):
+        if not checks_enabled:
+            return self.gradient_impl(y_gt, y_pred)
         _check_array(y_pred, np.shape(y_gt), f"{type(self).__name__}.gradient y_pred")
         grad = self.gradient_impl(read_only(y_gt), read_only(y_pred))
         _check_array(grad, y_pred.shape, f"{type(self).__name__}.gradient_impl result")
@@ -254,13 +333,39 @@ def _progress(iterable, **kwargs):
     return tqdm(iterable, **kwargs)
 
 
+def _live_output():
+    """Whether a live progress bar has a watcher: tqdm draws on stderr, so a terminal there, or a
+    Jupyter kernel.  Elsewhere (a log file, a pipe, the checker) its carriage returns would pile up,
+    so ``fit`` prints one line per epoch instead."""
+    if 'ipykernel' in sys.modules:
+        return True
+    try:
+        return bool(sys.stderr is not None and sys.stderr.isatty())
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False
+
+
+def _scheduled_lr(lr_schedule, epoch, epochs):
+    """The learning rate of ``epoch`` (0-based): ``lr_schedule[epoch]`` or ``lr_schedule(epoch)``."""
+    if callable(lr_schedule):
+        lr = lr_schedule(epoch)
+    else:
+        if len(lr_schedule) != epochs:
+            raise ValueError(f"Model.fit: lr_schedule lists {len(lr_schedule)} learning rates for {epochs} epochs")
+        lr = lr_schedule[epoch]
+    if not isinstance(lr, (int, float, np.integer, np.floating)) or not np.isfinite(lr) or lr < 0:
+        raise ValueError(f"Model.fit: lr_schedule gave {lr!r} for epoch {epoch} (0-based); expected a number >= 0")
+    return float(lr)
+
+
 class Model:
     """A sequential network: ``add`` layers, then ``fit`` / ``evaluate`` / ``predict``.
 
     ``dtype`` (float64 by default) is the precision of parameters and data in
     training; float32 is about twice as fast.  After ``fit`` the per-epoch
     histories are ``loss_train_history``, ``loss_valid_history``,
-    ``accuracy_train_history`` and ``accuracy_valid_history``.
+    ``accuracy_train_history``, ``accuracy_valid_history`` and ``lr_history``
+    (the optimizer's ``lr`` in each epoch, None if it has none).
     """
 
     def __init__(self, loss, optimizer, dtype=np.float64):
@@ -272,6 +377,7 @@ class Model:
         self.loss_valid_history = []
         self.accuracy_train_history = []
         self.accuracy_valid_history = []
+        self.lr_history = []
 
     def add(self, layer):
         layer.dtype = self.dtype
@@ -302,34 +408,51 @@ class Model:
         return float(loss[0]), _accuracy(y_gt, y_pred)
 
     def fit(self, x_train, y_train, batch_size, epochs, shuffle=True, verbose=True,
-            x_valid=None, y_valid=None, profile=False):
+            x_valid=None, y_valid=None, profile=False, lr_schedule=None, augment=None):
         """Train for ``epochs`` passes over ``x_train`` (n, ...) / one-hot ``y_train`` (n, classes).
 
-        ``profile=True`` prints the time spent in each layer's forward and backward.
+        Each epoch draws one permutation (``shuffle``) and takes batches of ``batch_size`` rows,
+        converted to the model's dtype batch by batch (the data set is not copied).
+        ``lr_schedule``: a list of ``epochs`` learning rates, or a function ``epoch -> lr`` with
+        ``epoch`` counted from 0; it sets the optimizer's ``lr`` before each epoch, so that one
+        call logs "Epoch 3/8".  ``augment``: a function ``x_batch -> x_batch`` (same shape) applied
+        to every training batch, e.g. random flips; the inputs it gets are read-only.
+        ``verbose``: a progress bar on a terminal (or in Jupyter), else one line per epoch.
+        ``profile=True`` prints the time spent in each layer's forward and backward after each epoch.
         """
         if not self.layers:
             raise ValueError("Model.fit: add layers first")
-        x_train = np.asarray(x_train, dtype=self.dtype)
+        x_train = np.asarray(x_train)
         y_train = np.asarray(y_train, dtype=self.dtype)
         if len(x_train) != len(y_train):
             raise ValueError(f"Model.fit: {len(x_train)} inputs but {len(y_train)} labels")
+        if lr_schedule is not None and not hasattr(self.optimizer, 'lr'):
+            raise ValueError(f"Model.fit: lr_schedule needs an optimizer with an 'lr' attribute, "
+                             f"{type(self.optimizer).__name__} has none")
+        live = verbose and _live_output()
         for epoch in range(epochs):
-            order = np.random.permutation(len(x_train)) if shuffle else np.arange(len(x_train))
-            starts = range(0, len(x_train), batch_size)
-            bar = _progress(starts, desc=f"Epoch {epoch + 1}/{epochs}", disable=not verbose,
-                            unit='batch', leave=True)
+            if lr_schedule is not None:
+                self.optimizer.lr = _scheduled_lr(lr_schedule, epoch, epochs)
+            started = time.perf_counter()
+            order = np.random.permutation(len(x_train)) if shuffle else None
+            bar = _progress(range(0, len(x_train), batch_size), desc=f"Epoch {epoch + 1}/{epochs}",
+                            disable=not live, unit='batch', leave=True)
             self.set_training(True)
-            losses, accuracies, sizes = [], [], []
+            loss_sum = correct = seen = 0.0
             for start in bar:
-                batch = order[start:start + batch_size]
-                loss, accuracy = self.train_step(x_train[batch], y_train[batch])
-                losses.append(loss)
-                accuracies.append(accuracy)
-                sizes.append(len(batch))
-                bar.set_postfix(loss=f"{np.average(losses, weights=sizes):.4f}",
-                                acc=f"{np.average(accuracies, weights=sizes):.4f}", refresh=False)
-            self.loss_train_history.append(float(np.average(losses, weights=sizes)))
-            self.accuracy_train_history.append(float(np.average(accuracies, weights=sizes)))
+                batch = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+                x = x_train[batch].astype(self.dtype, copy=False)
+                if augment is not None:
+                    x = np.asarray(augment(read_only(x)), dtype=self.dtype)
+                loss, accuracy = self.train_step(x, y_train[batch])
+                loss_sum, correct, seen = loss_sum + loss * len(x), correct + accuracy * len(x), seen + len(x)
+                if live:
+                    bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}", refresh=False)
+            bar.close()
+            self.loss_train_history.append(loss_sum / seen)
+            self.accuracy_train_history.append(correct / seen)
+            lr = getattr(self.optimizer, 'lr', None)
+            self.lr_history.append(lr)
             summary = f"train loss {self.loss_train_history[-1]:.4f}, acc {self.accuracy_train_history[-1]:.4f}"
             if x_valid is not None:
                 loss, accuracy = self.evaluate(x_valid, y_valid, batch_size)
@@ -337,15 +460,21 @@ class Model:
                 self.accuracy_valid_history.append(accuracy)
                 summary += f"; valid loss {loss:.4f}, acc {accuracy:.4f}"
             if verbose:
-                bar.write(f"Epoch {epoch + 1}/{epochs}: {summary}")
+                rate = f" (lr {lr:g})" if isinstance(lr, (int, float, np.number)) else ""
+                line = f"Epoch {epoch + 1}/{epochs}{rate}: {summary}; {time.perf_counter() - started:.1f} s"
+                if live:
+                    bar.write(line)
+                else:
+                    print(line, flush=True)
             if profile:
                 print(self.profile_report())
 
     def predict(self, x, batch_size=256):
         """Outputs of the last layer in inference mode, (n,) + output_shape."""
         self.set_training(False)
-        x = np.asarray(x, dtype=self.dtype)
-        outputs = [self.forward(x[start:start + batch_size]) for start in range(0, len(x), batch_size)]
+        x = np.asarray(x)
+        outputs = [self.forward(x[start:start + batch_size].astype(self.dtype, copy=False))
+                   for start in range(0, len(x), batch_size)]
         return np.concatenate(outputs)
 
     def evaluate(self, x, y, batch_size=256):

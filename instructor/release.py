@@ -2,6 +2,7 @@
 import shutil
 from pathlib import Path
 
+from instructor.fingerprints import write_fingerprints
 from instructor.template import make_template, strip_blocks
 from public_tests.gates import GATES, SEED
 from public_tests.sections import SECTIONS, TOTAL_POINTS
@@ -60,3 +61,7 @@ def write_release(kit_root, out_dir):
     (out_dir / 'run.py').write_text(run_py)
     (out_dir / 'run.py').chmod(0o755)
     (out_dir / 'README.md').write_text(student_readme())
+    # ./run.py unittest's feedback on a failing section: the checker's scenario runner, and the
+    # outputs of every catalogued mistake on public scenarios (public_tests/feedback.py)
+    shutil.copy2(kit_root / 'grader' / 'execute.py', out_dir / 'public_tests' / 'execute.py')
+    write_fingerprints(out_dir / 'public_tests', (kit_root / 'solution.py').read_text())

@@ -1,6 +1,8 @@
-"""2.1.1 ReLU and 2.1.2 Softmax: hand-computed values, central differences, properties."""
+"""2.1.1 ReLU and 2.1.2 Softmax: hand-computed values, central differences, torch (softmax at +-1e4), properties."""
 import numpy as np
+import torch
 
+from public_tests.cases.torch_oracle import compare_layer_with_torch
 from public_tests.framework import assert_close, assert_true, case
 from public_tests.gradcheck import build_layer, check_layer_gradients
 
@@ -20,6 +22,22 @@ def relu_gradient_check(sol):
     x = np.random.normal(size=(3, 2, 4, 5))
     x[np.abs(x) < 1e-3] = 0.5  # keep central differences away from the kink
     check_layer_gradients(build_layer(sol.ReLU(), (2, 4, 5)), x)
+
+
+@case('relu')
+def relu_batch_of_one(sol):
+    layer = build_layer(sol.ReLU(), (2, 3))
+    x = np.array([[[0.5, -1.0, 0.0], [-3.0, 2.0, 1e-12]]])
+    assert_close(layer.forward(x), [[[0.5, 0, 0], [0, 2.0, 1e-12]]], "ReLU forward, batch of one")
+    assert_close(layer.backward(np.full((1, 2, 3), 2.0)), [[[2.0, 0, 2.0], [0, 2.0, 2.0]]], "ReLU backward, batch of one")
+
+
+@case('relu')
+def relu_all_negative(sol):
+    layer = build_layer(sol.ReLU(), (5,))
+    x = -np.abs(np.random.normal(size=(3, 5))) - 0.1
+    assert_close(layer.forward(x), np.zeros((3, 5)), "ReLU of negative inputs")
+    assert_close(layer.backward(np.random.normal(size=(3, 5))), np.zeros((3, 5)), "ReLU backward at negative inputs")
 
 
 @case('softmax')
@@ -51,3 +69,29 @@ def softmax_rows_sum_to_one(sol):
     y = build_layer(sol.Softmax(), (10,)).forward(np.random.normal(scale=10, size=(64, 10)))
     assert_close(y.sum(axis=1), np.ones(64), "Softmax rows sum to 1")
     assert_true((y >= 0).all() and (y <= 1).all(), "Softmax outputs", "outside [0, 1]")
+
+
+@case('softmax')
+def softmax_large_inputs_match_torch(sol):
+    x = np.random.normal(scale=1e4, size=(6, 5))
+    x[0] = [1e4, 1e4 - 1.0, -1e4, 0.0, 1e4 - 0.5]  # several large values close together: a real gradient
+    x[1] = -1e4
+    compare_layer_with_torch(build_layer(sol.Softmax(), (5,)), lambda inputs: torch.softmax(inputs, dim=1), x, {},
+                             "Softmax of inputs around +-1e4")
+
+
+@case('softmax')
+def softmax_batch_of_one(sol):
+    check_layer_gradients(build_layer(sol.Softmax(), (6,)), np.random.normal(size=(1, 6)))
+
+
+@case('softmax')
+def softmax_one_and_two_classes(sol):
+    one = build_layer(sol.Softmax(), (1,))
+    assert_close(one.forward(np.random.normal(size=(4, 1))), np.ones((4, 1)), "Softmax of one class is 1")
+    assert_close(one.backward(np.random.normal(size=(4, 1))), np.zeros((4, 1)), "Softmax backward, one class")
+    two = build_layer(sol.Softmax(), (2,))
+    x = np.random.normal(size=(5, 2))
+    first = 1 / (1 + np.exp(x[:, 1] - x[:, 0]))  # two classes: the logistic function of the difference
+    assert_close(two.forward(x), np.stack([first, 1 - first], axis=1), "Softmax of two classes")
+    check_layer_gradients(two, x)

@@ -58,3 +58,23 @@ def batchnorm_inference_uses_running_statistics(sol):
     assert_close(layer.forward(x), expected, "BatchNorm inference: (x - running_mean) / sqrt(eps + running_var)")
     assert_close(layer.running_mean, [1.0, -2.0], "running_mean unchanged by inference")
     assert_close(layer.running_var, [4.0, 0.25], "running_var unchanged by inference")
+
+
+@case('batchnorm')
+def batchnorm_training_steps_then_inference(sol):
+    # Three training steps update the running statistics; inference then normalises with them.
+    momentum = 0.7
+    layer = random_affine(build_layer(sol.BatchNorm(momentum=momentum), (3, 2, 4)))
+    mean, var = np.zeros(3), np.ones(3)
+    for step in range(3):
+        x = np.random.normal(step, 1 + step, size=(4, 3, 2, 4))
+        layer.forward(x)
+        mean = momentum * mean + (1 - momentum) * x.mean(axis=(0, 2, 3))
+        var = momentum * var + (1 - momentum) * x.var(axis=(0, 2, 3))
+    layer.is_training = False
+    x = np.random.normal(size=(2, 3, 2, 4))
+    channel = (None, slice(None), None, None)
+    expected = layer.gamma[channel] * (x - mean[channel]) / np.sqrt(eps + var[channel]) + layer.beta[channel]
+    assert_close(layer.forward(x), expected, "BatchNorm inference after 3 training steps")
+    assert_close(layer.running_mean, mean, "running_mean after 3 training steps and inference")
+    assert_close(layer.running_var, var, "running_var after 3 training steps and inference")

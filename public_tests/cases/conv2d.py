@@ -33,3 +33,22 @@ def conv2d_gradient_check(sol):
     layer = build_layer(sol.Conv2D(2, kernel_size=3), (2, 4, 3))
     layer.biases[...] = np.random.normal(size=2)
     check_layer_gradients(layer, np.random.normal(size=(2, 2, 4, 3)))
+
+
+@case('conv2d')
+def conv2d_batch_of_one_matches_torch(sol):
+    layer = build_layer(sol.Conv2D(3, kernel_size=3), (2, 5, 5))
+    layer.biases[...] = np.random.normal(size=3)
+    compare_layer_with_torch(layer, torch_conv, np.random.normal(size=(1, 2, 5, 5)),
+                             {'kernels': 'kernels', 'biases': 'biases'}, "Conv2D on a batch of one")
+
+
+@case('conv2d')
+def conv2d_two_steps_match_torch(sol):
+    # Two training steps with the kernels unchanged in between: after each backward, the
+    # gradients are those of the current batch alone (``kernels_grad += ...`` would add them up).
+    layer = build_layer(sol.Conv2D(3, kernel_size=3), (2, 5, 4))
+    layer.biases[...] = np.random.normal(size=3)
+    for step in (1, 2):
+        compare_layer_with_torch(layer, torch_conv, np.random.normal(size=(2, 2, 5, 4)),
+                                 {'kernels': 'kernels', 'biases': 'biases'}, f"Conv2D, training step {step}")

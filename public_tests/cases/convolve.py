@@ -51,3 +51,10 @@ def convolve_rectangular_kernel(sol):
     inputs, kernels = np.random.normal(size=(1, 2, 5, 8)), np.random.normal(size=(3, 2, 1, 3))
     assert_close(sol.convolve_numpy(inputs, kernels, 0), scipy_convolve(inputs, kernels, 0),
                  "convolve (1, 2, 5, 8) * (3, 2, 1, 3)")
+
+
+@case('convolve')
+def convolve_1x1_kernel(sol):
+    inputs, kernels = np.random.normal(size=(2, 4, 5, 3)), np.random.normal(size=(3, 4, 1, 1))
+    assert_close(sol.convolve_numpy(inputs, kernels, 0), scipy_convolve(inputs, kernels, 0),
+                 "convolve (2, 4, 5, 3) * (3, 4, 1, 1)")

@@ -36,3 +36,28 @@ def crossentropy_zeros_in_prediction(sol):
                 "not finite (clip y_pred below by eps)")
     eps = np.finfo(np.float64).eps
     assert_close(value, [-np.log(eps) / 2], "cross-entropy with y_pred = 0 (clipped by eps)")
+
+
+@case('crossentropy')
+def crossentropy_soft_labels(sol):
+    # y_gt may be any distribution over the classes (soft labels), not only one-hot rows.
+    y_gt = np.array([[0.25, 0.75, 0.0], [0.5, 0.25, 0.25]])
+    y_pred = np.array([[0.5, 0.25, 0.25], [0.25, 0.25, 0.5]])
+    loss = sol.CategoricalCrossentropy()
+    expected = -(0.25 * np.log(0.5) + 0.75 * np.log(0.25) + 0.5 * np.log(0.25) + 0.25 * np.log(0.25)
+                 + 0.25 * np.log(0.5)) / 2
+    assert_close(loss.value(y_gt, y_pred), [expected], "cross-entropy value with soft labels")
+    assert_close(loss.gradient(y_gt, y_pred), [[-0.25, -1.5, 0.0], [-1.0, -0.5, -0.25]],
+                 "cross-entropy gradient with soft labels: -y_gt / y_pred / n")
+    y_gt = np.random.dirichlet(np.ones(5), size=4)
+    y_pred = np.random.dirichlet(np.ones(5), size=4) * 0.9 + 0.02
+    numeric = numerical_gradient(lambda p: loss.value(y_gt, p), y_pred.copy(), np.ones(1), h=1e-7)
+    compare_gradient(loss.gradient(y_gt, y_pred), numeric, "cross-entropy gradient with soft labels", tolerance=1e-5)
+
+
+@case('crossentropy')
+def crossentropy_batch_of_one(sol):
+    loss = sol.CategoricalCrossentropy()
+    y_gt, y_pred = np.array([[0.0, 0.0, 1.0]]), np.array([[0.2, 0.3, 0.5]])
+    assert_close(loss.value(y_gt, y_pred), [-np.log(0.5)], "cross-entropy value, batch of one")
+    assert_close(loss.gradient(y_gt, y_pred), [[0.0, 0.0, -2.0]], "cross-entropy gradient, batch of one")

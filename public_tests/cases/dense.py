@@ -36,3 +36,13 @@ def dense_gradient_check(sol):
 @case('dense')
 def dense_batch_of_one(sol):
     check_layer_gradients(build_layer(sol.Dense(3), (4,)), np.random.normal(size=(1, 4)))
+
+
+@case('dense')
+def dense_two_steps_gradient_check(sol):
+    # Two training steps with the parameters unchanged in between: after each backward, the
+    # gradients are those of the current batch alone (``weights_grad += ...`` would add them up).
+    layer = build_layer(sol.Dense(4), (5,))
+    layer.biases[...] = np.random.normal(size=4)
+    for _ in range(2):
+        check_layer_gradients(layer, np.random.normal(size=(3, 5)))

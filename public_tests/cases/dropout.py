@@ -31,3 +31,20 @@ def dropout_inference_scales(sol):
 @case('dropout')
 def dropout_gradient_check(sol):
     check_layer_gradients(build_layer(sol.Dropout(0.5), (3, 4)), np.random.normal(size=(2, 3, 4)), seed=3)
+
+
+@case('dropout')
+def dropout_seeded_steps_then_inference(sol):
+    p = 0.4
+    layer = build_layer(sol.Dropout(p), (2, 3, 4))
+    for step, seed in enumerate((11, 12)):
+        x, grad = np.random.normal(size=(3, 2, 3, 4)), np.random.normal(size=(3, 2, 3, 4))
+        np.random.seed(seed)
+        outputs = layer.forward(x)
+        np.random.seed(seed)
+        mask = np.random.uniform(size=x.shape) > p
+        assert_close(outputs, x * mask, f"Dropout training step {step + 1} (np.random.seed({seed}))")
+        assert_close(layer.backward(grad), grad * mask, f"Dropout backward, step {step + 1}")
+    layer.is_training = False
+    x = np.random.normal(size=(3, 2, 3, 4))
+    assert_close(layer.forward(x), (1 - p) * x, "Dropout inference after training steps: (1 - p) * x")

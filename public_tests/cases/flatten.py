@@ -20,3 +20,12 @@ def flatten_one_channel(sol):
     layer = build_layer(sol.Flatten(), (1, 5, 2))
     x = np.random.normal(size=(3, 1, 5, 2))
     assert_close(layer.forward(x), x.reshape(3, 10), "Flatten forward (1, 5, 2)")
+
+
+@case('flatten')
+def flatten_batch_of_one(sol):
+    layer = build_layer(sol.Flatten(), (3, 2, 5))
+    x = np.arange(30.0).reshape(1, 3, 2, 5)
+    assert_close(layer.forward(x), np.arange(30.0).reshape(1, 30), "Flatten forward, batch of one")
+    grad = np.random.normal(size=(1, 30))
+    assert_close(layer.backward(grad), grad.reshape(1, 3, 2, 5), "Flatten backward, batch of one")

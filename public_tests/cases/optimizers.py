@@ -71,3 +71,13 @@ def momentum_state_per_parameter(sol):
     # ``second`` has never seen a gradient: its inertia must still be zero.
     assert_close(second(read_only(np.zeros(2)), read_only(np.full(2, 2.0))), [-2.0, -2.0],
                  "second parameter's first step (inertia is per parameter)")
+
+
+@case('momentum')
+def momentum_default_is_zero(sol):
+    # SGDMomentum(lr) without a momentum argument: momentum 0.0, i.e. plain SGD at every step
+    parameter, grads = np.random.normal(size=5), np.random.normal(size=(3, 5))
+    values = run_updates(sol.SGDMomentum(lr=0.3).get_parameter_updater((5,)), parameter, grads)
+    for step in range(3):
+        assert_close(values[step], parameter - 0.3 * grads[:step + 1].sum(axis=0),
+                     f"SGDMomentum(lr=0.3) (default momentum 0.0), step {step + 1}")

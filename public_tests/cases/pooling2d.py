@@ -46,3 +46,20 @@ def max_pooling_ties_go_to_first_maximum(sol):
                            [0.0, 0.0, 0.0, 0.0]]]])
     assert_close(layer.backward(np.array([[[[5.0, 7.0]]]])), expected,
                  "max pooling with ties: the first maximum (row-major) of each window gets the gradient")
+
+
+@case('pooling2d')
+def pooling_batch_of_one_matches_torch(sol):
+    for mode, function in (('max', F.max_pool2d), ('avg', F.avg_pool2d)):
+        layer = build_layer(sol.Pooling2D(2, mode), (1, 4, 4))
+        compare_layer_with_torch(layer, lambda inputs: function(inputs, 2), np.random.normal(size=(1, 1, 4, 4)),
+                                 {}, f"{mode} pooling 2 on a batch of one")
+
+
+@case('pooling2d')
+def pooling_sizes_3_and_4_match_torch(sol):
+    for mode, function in (('max', F.max_pool2d), ('avg', F.avg_pool2d)):
+        for pool_size, shape in ((3, (2, 6, 9)), (4, (2, 8, 4))):
+            layer = build_layer(sol.Pooling2D(pool_size, mode), shape)
+            compare_layer_with_torch(layer, lambda inputs: function(inputs, pool_size),
+                                     np.random.normal(size=(2,) + shape), {}, f"{mode} pooling {pool_size} on {shape}")
