@@ -45,6 +45,9 @@ def run_unit_section(name, solution):
         print(f"  {'PASS' if result.passed else 'FAIL'}  {result.name}")
         if not result.passed:
             print('        ' + result.message.replace('\n', '\n        '))
+    if not report.passed:  # the likely mistake and the smallest failing case (public_tests/feedback.py)
+        from public_tests.feedback import print_feedback
+        print_feedback(name, solution)
     passed = sum(result.passed for result in report.results)
     points = section.points if report.passed else 0.0
     print(f"  {passed} of {len(report.results)} cases passed: {points:g} / {section.points:g} points\n")
