@@ -38,8 +38,18 @@ def release(args):
 
 
 def grade(args):
-    from grader.grade import grade_command
+    from grader.batch import grade_command
     return grade_command(args)
+
+
+def gradescope_package(args):
+    from instructor.gradescope import gradescope_package_command
+    return gradescope_package_command(args)
+
+
+def similarity(args):
+    from instructor.similarity import similarity_command
+    return similarity_command(args)
 
 
 def benchmark(args):
@@ -56,7 +66,15 @@ def add_instructor_commands(commands):
     command.add_argument('submissions', nargs='+', help="solution.py files (or folders holding one)")
     command.add_argument('--sections', nargs='+', help="only these sections (default: all)")
     command.add_argument('--skip-gates', action='store_true', help="skip the MNIST and CIFAR-10 gates")
-    command.add_argument('--json', help="write the results as JSON here (a folder when grading several)")
+    command.add_argument('--json', help="write the results as JSON: a FILE.json (one report, or a list), or a "
+                                        "folder (one JSON per submission, written as each finishes)")
+    command.add_argument('--csv', help="write a gradebook CSV here (student id, points per section, total)")
+    command.add_argument('--resume', action='store_true',
+                         help="skip the submissions that already have a report in the --json folder")
+    command.add_argument('--workers', type=int, help="local Dask worker processes (default: one per core; a "
+                                                      "batch of several submissions always uses Dask)")
+    command.add_argument('--scheduler', help="grade on an existing Dask cluster, e.g. tcp://HOST:8786")
+    command.add_argument('--serial', action='store_true', help="grade in this process, one job after another")
     command.add_argument('--gradescope', help="write Gradescope's results.json here")
     command.add_argument('--outside-regions', choices=('fail', 'warn'), default='fail',
                          help="edits outside the '# Your code here' regions: fail the section or only warn")
@@ -65,11 +83,64 @@ def add_instructor_commands(commands):
 
     command = commands.add_parser('benchmark', help="measure the reference: gates, convolve speed, grading time")
     command.add_argument('what', nargs='*', default=['convolve', 'grading', 'mnist'],
-                         choices=('convolve', 'grading', 'mnist', 'cifar10'))
+                         choices=('convolve', 'grading', 'mnist', 'cifar10', 'scale', 'speed'))
     command.add_argument('--json', default='benchmarks.json', help="where to write the figures")
+    command.add_argument('--submissions', type=int, default=40, help="scale: how many submissions to grade")
+    command.add_argument('--workers', type=int, default=2, help="scale: local Dask workers to compare with serial")
     add_data_options(command)
     command.set_defaults(handler=benchmark)
+
+    command = commands.add_parser('gradescope-package', help="write a Gradescope autograder zip")
+    command.add_argument('out_zip')
+    command.add_argument('--data', choices=('bake', 'download'), default='download',
+                         help="bake the data folder into the zip, or download it in setup.sh (default)")
+    add_data_options(command)
+    command.set_defaults(handler=gradescope_package)
+
+    command = commands.add_parser('similarity', help="pairwise similarity of submissions, as an HTML report")
+    command.add_argument('submissions', help="folder of submissions (every .py in it)")
+    command.add_argument('--known', help="folder of known solutions (past years, public repositories)")
+    command.add_argument('--html', default='similarity.html', help="where to write the report")
+    command.add_argument('--top', type=int, default=30, help="how many pairs to show")
+    command.add_argument('--template', nargs='+', help="more boilerplate files to remove (an older template, say)")
+    command.set_defaults(handler=similarity)
+
+    from service.cli import add_service_commands  # serve, roster, gradebook: the upload checker
+    add_service_commands(commands, add_data_options)
 # END INSTRUCTOR
+
+
+def submit(args):
+    """Upload a solution.py to the course's checker (standard library only: works in the student kit)."""
+    import json
+    import urllib.error
+    import urllib.request
+    import uuid
+    path = Path(args.file)
+    boundary = uuid.uuid4().hex
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+            f'Content-Type: text/x-python\r\n\r\n').encode() + path.read_bytes() + f'\r\n--{boundary}--\r\n'.encode()
+    server = args.server.rstrip('/')
+    request = urllib.request.Request(f'{server}/api/submissions', data=body, method='POST', headers={
+        'Authorization': f'Bearer {args.token}', 'Content-Type': f'multipart/form-data; boundary={boundary}'})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            created = json.load(response)
+    except urllib.error.HTTPError as error:
+        detail = error.read().decode(errors='replace')
+        try:
+            detail = json.loads(detail).get('detail', detail)
+        except ValueError:
+            pass
+        print(f"Not accepted ({error.code}): {detail}", file=sys.stderr)
+        return 1
+    except urllib.error.URLError as error:
+        print(f"Cannot reach {server}: {error.reason}", file=sys.stderr)
+        return 1
+    position = created.get('queue_position')
+    print(f"Submission {created['id']} stored (sha256 {created['sha256'][:12]}...)"
+          + (f", position {position} in the queue" if position else '') + f".\nReport: {server}{created['url']}")
+    return 0
 
 
 def main(argv=None):
@@ -91,6 +162,12 @@ def main(argv=None):
     command.add_argument('--out', default='.', help="folder for the PNG files")
     add_data_options(command)
     command.set_defaults(handler=train)
+
+    command = commands.add_parser('submit', help="upload solution.py to the course's checker")
+    command.add_argument('file', nargs='?', default='solution.py')
+    command.add_argument('--server', required=True, help="the checker's address, e.g. https://checker.example.edu")
+    command.add_argument('--token', required=True, help="your personal token (from your login link)")
+    command.set_defaults(handler=submit)
 
     if 'add_instructor_commands' in globals():
         add_instructor_commands(commands)

@@ -217,25 +217,3 @@ def submissions_in(paths):
         found += sorted(path.rglob('*.py')) if path.is_dir() else [path]
     return found
 
-
-def grade_command(args):
-    from grader.report import print_report, write_gradescope, write_json
-    from public_tests.runner import section_names
-    names = section_names(args.sections or ['all'])
-    grader = Grader(args.data_dir, args.allow_unverified, args.outside_regions == 'fail')
-    reports = []
-    for path in submissions_in(args.submissions):
-        try:
-            report = grader.grade(path, names, args.skip_gates)
-        except Exception:  # a bug of ours must not stop the batch: report it and go on
-            import traceback
-            traceback.print_exc()
-            report = SubmissionReport(str(path), [SectionVerdict(name, 'crashed', 'internal grader error (see log)')
-                                                  for name in names])
-        print_report(report)
-        reports.append(report)
-    if args.json:
-        write_json(reports, args.json)
-    if args.gradescope:
-        write_gradescope(reports[-1], args.gradescope)
-    return 0

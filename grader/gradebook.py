@@ -1,0 +1,56 @@
+"""The gradebook CSV: one row per submission, the same format for ``./run.py grade`` and the service.
+
+Columns: ``student_id``, ``submission``, one column of points per section (named as in
+``./run.py unittest``, in the assignment's order), ``total``, ``max_total`` and ``verdicts`` (``ok``
+when every section passed, else the others with a short code, e.g. ``dense WA; mnist TL``).
+"""
+import csv
+from pathlib import Path
+
+from public_tests.sections import SECTIONS
+
+SHORT_VERDICTS = {'passed': 'ok', 'wrong answer': 'WA', 'runtime error': 'RE', 'time limit': 'TL',
+                  'memory limit': 'ML', 'policy violation': 'PV', 'crashed': 'CR', 'skipped': 'skipped',
+                  'data missing': 'no data'}
+
+
+def student_id(path, root):
+    """'alice' for ROOT/alice.py, ROOT/alice/solution.py and ROOT/alice/hw2/solution.py; the file's
+    stem when it is not inside ``root``."""
+    path, root = Path(path), Path(root)
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return path.stem
+    return parts[0] if len(parts) > 1 else path.stem
+
+
+def short_verdicts(report):
+    """'ok', or the sections that did not pass with short codes: 'dense WA; mnist TL'."""
+    failed = [f"{s['name']} {SHORT_VERDICTS.get(s['verdict'], s['verdict'])}"
+              for s in report['sections'] if s['verdict'] != 'passed']
+    return '; '.join(failed) if failed else 'ok'
+
+
+def gradebook_row(student, report):
+    """One CSV row (a dict) from a report dict (``grader.report.as_dict``)."""
+    row = {'student_id': student, 'submission': report['submission']}
+    row.update({s['name']: f"{s['points']:g}" for s in report['sections']})
+    row.update({'total': f"{report['total']:g}", 'max_total': f"{report['max_total']:g}",
+                'verdicts': short_verdicts(report)})
+    return row
+
+
+def columns(rows):
+    graded = {key for row in rows for key in row}
+    return (['student_id', 'submission'] + [s.name for s in SECTIONS if s.name in graded]
+            + ['total', 'max_total', 'verdicts'])
+
+
+def write_csv(rows, path):
+    """Write gradebook rows (dicts from ``gradebook_row``), sorted by student id then submission."""
+    rows = sorted(rows, key=lambda row: (row['student_id'], row['submission']))
+    with open(path, 'w', newline='') as file:
+        writer = csv.DictWriter(file, fieldnames=columns(rows), restval='')
+        writer.writeheader()
+        writer.writerows(rows)
