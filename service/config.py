@@ -1,0 +1,32 @@
+"""Settings of one running checker (command-line options of ``./run.py serve``)."""
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+MAX_UPLOAD_BYTES = 1 << 20          # the largest solution.py accepted (1 MiB)
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + (64 << 10)  # multipart overhead on top; larger bodies get 413
+
+
+@dataclass
+class Settings:
+    db_url: str = 'sqlite:///checker.sqlite3'
+    scheduler: str = 'local'          # executor kind for grader.executor.make_executor: local, serial or an address
+    workers: int = 2                  # grading jobs in flight at once
+    sections: Optional[list] = None   # sections to grade (None: all)
+    deadline: Optional[datetime] = None  # aware datetime; later submissions are flagged late
+    per_hour: int = 6                 # uploads per student per rolling hour
+    rate_per_second: float = 10.0     # HTTP requests per client address per second (0: no limit)
+    rate_burst: int = 40
+    base_url: str = 'http://127.0.0.1:8000'
+    data_dir: Optional[str] = None
+    allow_unverified: Optional[bool] = None
+    outside_regions: str = 'fail'
+    secure_cookies: bool = False      # set behind HTTPS
+    start_worker: bool = True         # the grading loop runs in this process
+    heartbeat_seconds: float = 2.0
+    stale_after_seconds: float = 10.0  # a worker silent this long has died: its running jobs are queued again
+
+    @property
+    def grade_sections(self):
+        from public_tests.runner import section_names
+        return section_names(self.sections or ['all'])

@@ -1,0 +1,93 @@
+"""The gradebook: a row per student (best and last total, per-section points of the best
+submission, number of submissions, late flag against the deadline) and its CSV export.
+
+The CSV starts with the columns of ``grader.gradebook`` (the batch grader's format: student_id,
+submission, one column per section, total, max_total, verdicts) for the best graded submission,
+followed by the service's own columns.
+"""
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from grader import gradebook as batch_format
+from service.models import Person, Submission
+
+EXTRA_COLUMNS = ('name', 'email', 'submissions', 'best_submitted_at', 'late', 'last_submission', 'last_total',
+                 'last_submitted_at')
+
+
+@dataclass
+class GradedSubmission:
+    id: int
+    created_at: datetime
+    complete: bool
+    total: float
+    max_total: float
+    points: dict        # section -> points
+    report: dict        # grader.report.as_dict-like (for the batch CSV format)
+
+
+@dataclass
+class StudentRow:
+    student_id: str
+    name: str
+    email: str
+    submissions: int
+    late_submissions: int
+    best: Optional[GradedSubmission]
+    last: Optional[GradedSubmission]
+    late: bool          # the best submission came after the deadline
+    sections: list = field(default_factory=list)
+
+
+def graded(submission: Submission) -> GradedSubmission:
+    results = {result.section: result for result in submission.results}
+    wanted = {name for job in submission.jobs for name in job.sections}
+    sections = [{'name': r.section, 'verdict': r.verdict, 'points': r.points, 'max_points': r.max_points}
+                for r in sorted(results.values(), key=lambda r: r.id)]
+    report = {'submission': str(submission.id), 'total': sum(s['points'] for s in sections),
+              'max_total': sum(s['max_points'] for s in sections), 'sections': sections}
+    return GradedSubmission(submission.id, submission.created_at, bool(wanted) and wanted <= set(results),
+                            report['total'], report['max_total'], {s['name']: s['points'] for s in sections}, report)
+
+
+def gradebook(db: Session, deadline: Optional[datetime]) -> list:
+    """StudentRow for every student of the roster, sorted by student id."""
+    people = db.scalars(select(Person).where(Person.role == 'student').order_by(Person.student_id).options(
+        selectinload(Person.submissions).selectinload(Submission.results),
+        selectinload(Person.submissions).selectinload(Submission.jobs))).all()
+    rows = []
+    for person in people:
+        graded_all = [graded(s) for s in person.submissions]
+        complete = [g for g in graded_all if g.complete]
+        best = max(complete, key=lambda g: (g.total, -g.id), default=None)
+        late = [s for s in person.submissions if deadline and s.created_at > deadline]
+        rows.append(StudentRow(person.student_id, person.name, person.email, len(person.submissions), len(late),
+                               best, graded_all[-1] if graded_all else None,
+                               bool(best and deadline and best.created_at > deadline)))
+    return rows
+
+
+def csv_text(rows: list) -> str:
+    records = []
+    for row in rows:
+        record = (batch_format.gradebook_row(row.student_id, row.best.report) if row.best
+                  else {'student_id': row.student_id, 'submission': ''})
+        record.update({'name': row.name, 'email': row.email, 'submissions': row.submissions,
+                       'best_submitted_at': row.best.created_at.isoformat() if row.best else '',
+                       'late': 'yes' if row.late else '',
+                       'last_submission': row.last.id if row.last else '',
+                       'last_total': f"{row.last.total:g}" if row.last and row.last.complete else '',
+                       'last_submitted_at': row.last.created_at.isoformat() if row.last else ''})
+        records.append(record)
+    columns = batch_format.columns(records or [{}]) + list(EXTRA_COLUMNS)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, restval='')
+    writer.writeheader()
+    writer.writerows(records)
+    return out.getvalue()

@@ -1,0 +1,204 @@
+"""The grading queue, kept in the database.
+
+A submission becomes one ``units`` job (its unit sections together, priority 0) and one job per
+gate (priority 1), so a 20-minute CIFAR-10 run never holds up anybody's unit report. Workers
+claim jobs in a transaction (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional
+UPDATE elsewhere), each claim with a fresh lease; results are recorded only under the current
+lease, and a unique (submission, section) constraint keeps one result per section.
+"""
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from public_tests.sections import BY_NAME
+from service.models import Job, Person, Result, Submission, Worker, utcnow
+from service.uploads import CheckedUpload, UploadRefused
+
+MAX_ATTEMPTS = 3  # a job whose worker died this many times while running it is recorded as crashed
+OPEN_STATES = ('queued', 'running')
+
+
+def plan_jobs(sections: list) -> list:
+    """[(kind, [section names], priority)] for the sections to grade."""
+    units = [name for name in sections if not BY_NAME[name].is_gate]
+    plan = [('units', units, 0)] if units else []
+    return plan + [('gate', [name], 1) for name in sections if BY_NAME[name].is_gate]
+
+
+def add_jobs(db: Session, submission: Submission, sections: list) -> None:
+    for kind, names, priority in plan_jobs(sections):
+        db.add(Job(submission=submission, kind=kind, sections=names, priority=priority, state='queued'))
+
+
+# -- upload ---------------------------------------------------------------------------------------
+def open_submission(db: Session, person: Person) -> Optional[Submission]:
+    """The person's submission that still has a queued or running job, if any."""
+    return db.scalars(select(Submission).join(Job).where(Submission.person_id == person.id,
+                                                         Job.state.in_(OPEN_STATES)).limit(1)).first()
+
+
+def accept_upload(db: Session, person: Person, upload: CheckedUpload, sections: list, per_hour: int,
+                  now: Optional[datetime] = None) -> Submission:
+    """Store the file and queue its jobs (committed by the caller) or raise UploadRefused (429).
+
+    The person's row is updated first, which serialises uploads of one person on every backend
+    (a row lock on PostgreSQL, the write lock on SQLite), so the limits hold under concurrency.
+    """
+    now = now or utcnow()
+    db.execute(update(Person).where(Person.id == person.id).values(role=Person.role))
+    pending = open_submission(db, person)
+    if pending is not None:
+        raise UploadRefused(f"your submission #{pending.id} is still being graded; upload again when its report "
+                            f"is complete (one submission in the queue at a time)", 429)
+    recent = db.scalars(select(Submission.created_at).where(Submission.person_id == person.id,
+                                                            Submission.created_at > now - timedelta(hours=1))
+                        .order_by(Submission.created_at)).all()
+    if per_hour and len(recent) >= per_hour:
+        wait = max(1, int((recent[0] + timedelta(hours=1) - now).total_seconds() // 60) + 1)
+        raise UploadRefused(f"you have uploaded {len(recent)} times in the last hour (the limit is {per_hour}); "
+                            f"try again in about {wait} minutes", 429)
+    submission = Submission(person=person, filename=upload.filename, content=upload.content,
+                            sha256=upload.sha256, size=len(upload.content), created_at=now)
+    db.add(submission)
+    add_jobs(db, submission, sections)
+    db.flush()
+    return submission
+
+
+# -- workers --------------------------------------------------------------------------------------
+def claim(db: Session, worker_id: str, kinds: tuple = ('units', 'gate')) -> Optional[Job]:
+    """Claim the next queued job of these kinds (units before gates, oldest first); commits."""
+    query = select(Job).where(Job.state == 'queued', Job.kind.in_(kinds)).order_by(Job.priority, Job.id).limit(1)
+    postgres = db.get_bind().dialect.name == 'postgresql'
+    for _ in range(20):
+        if postgres:
+            job = db.scalars(query.with_for_update(skip_locked=True)).first()
+            if job is None:
+                db.rollback()
+                return None
+            job.state, job.lease, job.worker_id = 'running', str(uuid.uuid4()), worker_id
+            job.attempts += 1
+            job.started_at = utcnow()
+            db.commit()
+            return job
+        candidate = db.scalars(query.with_only_columns(Job.id)).first()
+        if candidate is None:
+            db.rollback()
+            return None
+        lease = str(uuid.uuid4())
+        claimed = db.execute(update(Job).where(Job.id == candidate, Job.state == 'queued')
+                             .values(state='running', lease=lease, worker_id=worker_id, attempts=Job.attempts + 1,
+                                     started_at=utcnow())).rowcount
+        db.commit()
+        if claimed == 1:
+            return db.get(Job, candidate, populate_existing=True)
+    return None
+
+
+def record(db: Session, job_id: int, lease: str, report: Optional[dict], error: Optional[str] = None) -> bool:
+    """Record a job's results under its lease; False (nothing written) when the lease is no longer current.
+
+    ``report`` is grader.report.as_dict; a section it lacks, or every section when ``error``
+    is given, is recorded as 'crashed'. Commits.
+    """
+    done = db.execute(update(Job).where(Job.id == job_id, Job.lease == lease, Job.state == 'running')
+                      .values(state='done', finished_at=utcnow(), error=error,
+                              isolation=(report or {}).get('isolation'))).rowcount
+    if done != 1:
+        db.rollback()
+        return False
+    job = db.get(Job, job_id)
+    add_results(db, job, report, error)
+    db.commit()
+    return True
+
+
+def add_results(db: Session, job: Job, report: Optional[dict], error: Optional[str]) -> None:
+    graded = {entry['name']: entry for entry in (report or {}).get('sections', [])}
+    for name in job.sections:
+        entry = graded.get(name) if error is None else None
+        section = BY_NAME[name]
+        if entry is None:
+            reason = f"internal grader error: {error}" if error else "no result came back from the grader"
+            db.add(Result(submission_id=job.submission_id, job_id=job.id, section=name, verdict='crashed',
+                          points=0.0, max_points=section.points, reason=reason[:2000], warnings=[]))
+            continue
+        db.add(Result(submission_id=job.submission_id, job_id=job.id, section=name, verdict=entry['verdict'],
+                      points=float(entry['points']), max_points=float(entry['max_points']),
+                      reason=entry.get('reason') or '', seconds=float(entry.get('seconds') or 0.0),
+                      warnings=list(entry.get('warnings') or [])))
+
+
+def give_up_on_repeat_crashes(db: Session) -> int:
+    """Queued jobs that already ran MAX_ATTEMPTS times (their worker died each time): recorded as
+    crashed instead of being tried forever. Returns how many; commits."""
+    jobs = db.scalars(select(Job).where(Job.state == 'queued', Job.attempts >= MAX_ATTEMPTS)).all()
+    for job in jobs:
+        job.state, job.finished_at, job.error = 'done', utcnow(), f"the grading worker died {job.attempts} times"
+        add_results(db, job, None, f"the grading worker died {job.attempts} times while grading this")
+    db.commit()
+    return len(jobs)
+
+
+def release(db: Session, job_id: int, lease: str) -> None:
+    """Put a running job back in the queue (its executor went away before it finished); commits."""
+    db.execute(update(Job).where(Job.id == job_id, Job.lease == lease, Job.state == 'running')
+               .values(state='queued', lease=None, worker_id=None, started_at=None, attempts=Job.attempts - 1))
+    db.commit()
+
+
+def heartbeat(db: Session, worker: Worker, in_flight: int) -> None:
+    db.execute(update(Worker).where(Worker.id == worker.id).values(last_seen=utcnow(), in_flight=in_flight))
+    db.commit()
+
+
+def requeue_stale(db: Session, stale_after: float, now: Optional[datetime] = None) -> int:
+    """Queue again the running jobs of workers that stopped or went silent (a killed server); commits."""
+    now = now or utcnow()
+    dead = select(Worker.id).where((Worker.last_seen < now - timedelta(seconds=stale_after)) | Worker.stopped)
+    orphaned = select(Job.id).where(Job.state == 'running',
+                                    Job.worker_id.in_(dead) | Job.worker_id.not_in(select(Worker.id)))
+    count = db.execute(update(Job).where(Job.id.in_(orphaned))
+                       .values(state='queued', lease=None, worker_id=None, started_at=None)).rowcount
+    db.commit()
+    return count
+
+
+# -- reading --------------------------------------------------------------------------------------
+def queue_position(db: Session, job: Job) -> Optional[int]:
+    """1 for the next job to be claimed; None unless the job is queued."""
+    if job.state != 'queued':
+        return None
+    ahead = db.scalar(select(func.count(Job.id)).where(
+        Job.state == 'queued', (Job.priority < job.priority) | ((Job.priority == job.priority) & (Job.id < job.id))))
+    return ahead + 1
+
+
+def queue_counts(db: Session) -> dict:
+    rows = db.execute(select(Job.kind, Job.state, func.count(Job.id)).group_by(Job.kind, Job.state)).all()
+    return {f"{kind} {state}": count for kind, state, count in rows}
+
+
+# -- instructors ----------------------------------------------------------------------------------
+@dataclass
+class RegradeOutcome:
+    queued: list
+    busy: list
+
+
+def regrade(db: Session, submission_ids: list, sections: list) -> RegradeOutcome:
+    """Forget the results of these submissions and queue them again (those still being graded are
+    left alone and listed in ``busy``). Committed by the caller."""
+    busy = set(db.scalars(select(Job.submission_id).where(Job.submission_id.in_(submission_ids),
+                                                          Job.state.in_(OPEN_STATES))).all())
+    queued = [sid for sid in submission_ids if sid not in busy]
+    if queued:
+        db.execute(delete(Result).where(Result.submission_id.in_(queued)))
+        for submission in db.scalars(select(Submission).where(Submission.id.in_(queued))).all():
+            add_jobs(db, submission, sections)
+    db.flush()
+    return RegradeOutcome(queued, sorted(busy))

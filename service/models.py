@@ -1,0 +1,136 @@
+"""Database tables (SQLAlchemy 2, typed ``Mapped`` columns). The database is the source of truth:
+people and their hashed tokens, every uploaded file, the grading jobs and one result per section.
+"""
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        TypeDecorator, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Person(Base):
+    """A student of the roster or an instructor; ``token_hash`` is sha256 of the secret part of the token."""
+    __tablename__ = 'people'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default='')
+    email: Mapped[str] = mapped_column(String(200), default='')
+    role: Mapped[str] = mapped_column(String(16), default='student')  # student | instructor
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    submissions: Mapped[list['Submission']] = relationship(back_populates='person', order_by='Submission.id')
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == 'instructor'
+
+
+class Submission(Base):
+    """One uploaded solution.py, stored whole before the upload is acknowledged."""
+    __tablename__ = 'submissions'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey('people.id'), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    person: Mapped[Person] = relationship(back_populates='submissions')
+    jobs: Mapped[list['Job']] = relationship(back_populates='submission', order_by='Job.id')
+    results: Mapped[list['Result']] = relationship(back_populates='submission', order_by='Result.id')
+
+
+class Job(Base):
+    """A grading job: the unit sections of a submission together, or one gate.
+
+    state: queued -> running (claimed with a fresh ``lease`` by a worker) -> done. A running job
+    whose worker stops sending heartbeats is queued again; only the holder of the current lease
+    can record its results, so a section's result is recorded once.
+    """
+    __tablename__ = 'jobs'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey('submissions.id'), index=True)
+    kind: Mapped[str] = mapped_column(String(16))            # units | gate
+    sections: Mapped[list] = mapped_column(JSON)             # section names, in grading order
+    priority: Mapped[int] = mapped_column(Integer, default=0)  # lower first: units 0, gates 1
+    state: Mapped[str] = mapped_column(String(16), default='queued')
+    lease: Mapped[Optional[str]] = mapped_column(String(36), nullable=True)
+    worker_id: Mapped[Optional[str]] = mapped_column(String(36), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    isolation: Mapped[Optional[list]] = mapped_column(JSON, nullable=True)
+    error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+
+    submission: Mapped[Submission] = relationship(back_populates='jobs')
+
+    __table_args__ = (Index('ix_jobs_claim', 'state', 'priority', 'id'),)
+
+
+class Result(Base):
+    """The verdict of one section of one submission (exactly one per section)."""
+    __tablename__ = 'results'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey('submissions.id'))
+    job_id: Mapped[int] = mapped_column(ForeignKey('jobs.id'))
+    section: Mapped[str] = mapped_column(String(32))
+    verdict: Mapped[str] = mapped_column(String(32))
+    points: Mapped[float] = mapped_column(Float)
+    max_points: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text, default='')
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates='results')
+
+    __table_args__ = (UniqueConstraint('submission_id', 'section', name='uq_results_submission_section'),)
+
+
+class Worker(Base):
+    """A grading loop (one per server process) and its heartbeat."""
+    __tablename__ = 'workers'
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    executor: Mapped[str] = mapped_column(String(255))
+    capacity: Mapped[int] = mapped_column(Integer)
+    in_flight: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stopped: Mapped[bool] = mapped_column(default=False)
+
+
+class Setting(Base):
+    """Server-wide values kept in the database (the session signing key)."""
+    __tablename__ = 'settings'
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""The routes: sign-in, the students' pages, the API, the instructors' pages."""

@@ -1,0 +1,17 @@
+"""The Jinja2 environment of the pages (autoescaped HTML)."""
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from service.security import csrf_token
+
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / 'templates'))
+templates.env.filters['pts'] = lambda value: '' if value is None else f"{value:g}"
+templates.env.filters['when'] = lambda value: value.strftime('%Y-%m-%d %H:%M:%S UTC') if value else ''
+
+
+def render(request: Request, name: str, status_code: int = 200, **context):
+    context.setdefault('person', None)
+    context['csrf_token'] = csrf_token(request.session)
+    return templates.TemplateResponse(request, name, context, status_code=status_code)

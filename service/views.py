@@ -1,0 +1,100 @@
+"""What the pages and the API show of a submission: its state, queue position and points table.
+
+Students see the verdicts and reasons of ``./run.py grade`` with the names of hidden cases taken
+out (they describe the hidden scenarios); instructors see everything.
+"""
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy.orm import Session
+
+from public_tests.sections import SECTIONS
+from service import jobs
+from service.models import Submission
+
+HIDDEN_CASE = re.compile(r"case '(?:[^'\\]|\\.)*?': ")
+
+
+def redact(reason: str) -> str:
+    """A reason as a student may read it: "case 'lr=0.1, ...': values differ" -> "a hidden case: values differ"."""
+    return HIDDEN_CASE.sub('a hidden case: ', reason)
+
+
+@dataclass
+class SectionRow:
+    name: str
+    number: str
+    title: str
+    state: str                      # queued | grading | done
+    verdict: str = ''
+    points: Optional[float] = None
+    max_points: float = 0.0
+    reason: str = ''
+    warnings: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class SubmissionView:
+    id: int
+    student_id: str
+    filename: str
+    sha256: str
+    size: int
+    created_at: datetime
+    late: bool
+    state: str                      # queued | grading | done
+    queue_position: Optional[int]
+    rows: list
+    isolation: list
+
+    @property
+    def total(self) -> float:
+        return sum(row.points or 0.0 for row in self.rows)
+
+    @property
+    def max_total(self) -> float:
+        return sum(row.max_points for row in self.rows)
+
+    @property
+    def graded(self) -> int:
+        return sum(row.state == 'done' for row in self.rows)
+
+    def as_json(self) -> dict:
+        return {'id': self.id, 'student_id': self.student_id, 'filename': self.filename, 'sha256': self.sha256,
+                'size': self.size, 'created_at': self.created_at.isoformat(), 'late': self.late,
+                'state': self.state, 'queue_position': self.queue_position, 'total': self.total,
+                'max_total': self.max_total, 'isolation': self.isolation,
+                'sections': [{'name': r.name, 'number': r.number, 'title': r.title, 'state': r.state,
+                              'verdict': r.verdict, 'points': r.points, 'max_points': r.max_points,
+                              'reason': r.reason, 'warnings': r.warnings, 'seconds': r.seconds} for r in self.rows]}
+
+
+def submission_view(db: Session, submission: Submission, deadline: Optional[datetime], for_instructor: bool
+                    ) -> SubmissionView:
+    results = {result.section: result for result in submission.results}
+    job_of = {name: job for job in submission.jobs for name in job.sections}
+    open_jobs = [job for job in submission.jobs if job.state in jobs.OPEN_STATES]
+    show = (lambda text: text) if for_instructor else redact
+    rows = []
+    for section in SECTIONS:
+        result, job = results.get(section.name), job_of.get(section.name)
+        if result is not None:
+            rows.append(SectionRow(section.name, section.number, section.title, 'done', result.verdict, result.points,
+                                   result.max_points, show(result.reason), [show(w) for w in result.warnings],
+                                   result.seconds))
+        elif job is not None:
+            rows.append(SectionRow(section.name, section.number, section.title,
+                                   'grading' if job.state == 'running' else 'queued', max_points=section.points))
+    positions = [jobs.queue_position(db, job) for job in open_jobs if job.state == 'queued']
+    running = any(job.state == 'running' for job in open_jobs)
+    state = 'done' if not open_jobs else ('grading' if running or len(positions) < len(open_jobs)
+                                          or any(r.state == 'done' for r in rows) else 'queued')
+    isolation = next((job.isolation for job in submission.jobs if job.isolation), None) or []
+    return SubmissionView(submission.id, submission.person.student_id, submission.filename, submission.sha256,
+                          submission.size, submission.created_at,
+                          bool(deadline and submission.created_at > deadline), state,
+                          min(positions) if positions else None, rows, isolation)
+
