@@ -58,6 +58,7 @@ def benchmark(args):
 
 
 def add_instructor_commands(commands):
+    from grader.course_policy import add_policy_options
     command = commands.add_parser('release', help="write the student kit (template, public tests, loaders)")
     command.add_argument('out_dir')
     command.set_defaults(handler=release)
@@ -76,8 +77,7 @@ def add_instructor_commands(commands):
     command.add_argument('--scheduler', help="grade on an existing Dask cluster, e.g. tcp://HOST:8786")
     command.add_argument('--serial', action='store_true', help="grade in this process, one job after another")
     command.add_argument('--gradescope', help="write Gradescope's results.json here")
-    command.add_argument('--outside-regions', choices=('fail', 'warn'), default='fail',
-                         help="edits outside the '# Your code here' regions: fail the section or only warn")
+    add_policy_options(command)
     add_data_options(command)
     command.set_defaults(handler=grade)
 

@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.course_policy import policy_from_args
 from grader.executor import (SchedulerLost, crashed_report, make_executor, merge_reports, report_from_dict,
                              split_jobs)
 from grader.gradebook import gradebook_row, student_id, write_csv
@@ -158,7 +159,7 @@ def grade_command(args):
     todo = [submission for submission in submissions if submission not in done]
 
     options = {'data_dir': args.data_dir, 'unverified_ok': args.allow_unverified, 'skip_gates': args.skip_gates,
-               'policy_options': {} if args.outside_regions == 'fail' else {'outside_regions_fatal': False}}
+               'policy_options': {'policy': policy_from_args(args).as_dict()}}
     executor = choose_executor(args, batch) if todo else None
     if executor is not None and batch:
         print(f"Grading {len(todo)} submission(s) on {executor.describe()}", file=sys.stderr)

@@ -16,9 +16,10 @@ Only our own code runs here: the reference and its mistaken variants.  The stude
 outputs come from the sandboxed child as plain arrays.
 """
 import hashlib
-import tempfile
+import linecache
+import sys
+import types
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -27,7 +28,6 @@ from grader.compare import compare_output
 from grader.execute import run_scenario
 from grader.mistakes import apply, mistakes_of
 from grader.scenarios import FAST_CONVOLVE
-from public_tests.runner import load_solution
 
 
 @dataclass(frozen=True)
@@ -84,20 +84,23 @@ class Diagnoser:
     def __init__(self, reference_source, mistakes_for=mistakes_of):
         self.reference_source = reference_source
         self.mistakes_for = mistakes_for
-        self._workdir = tempfile.TemporaryDirectory(prefix='nn-mistakes-')
         self._modules = {}
         self._runs = {}
 
     def _module(self, mistake):
-        """The reference (``mistake`` None) or the reference with ``mistake`` applied, as a module."""
+        """The reference (``mistake`` None) or the reference with ``mistake`` applied, as a module.
+
+        Built in memory (no file to lose to a temp-dir cleaner), with its source in ``linecache``
+        so that tracebacks show the lines; the file name ends in solution.py as the child's does."""
         name = mistake.name if mistake else 'reference'
         if name not in self._modules:
             source = apply(self.reference_source, mistake) if mistake else self.reference_source
-            module_name = 'nn_mistake_' + hashlib.sha1(name.encode()).hexdigest()[:12]
-            path = Path(self._workdir.name) / module_name / 'solution.py'
-            path.parent.mkdir()
-            path.write_text(source)
-            self._modules[name] = load_solution(path, module_name)
+            module = types.ModuleType('nn_mistake_' + hashlib.sha1(name.encode()).hexdigest()[:12])
+            module.__file__ = f"<mistake {name}>/solution.py"
+            linecache.cache[module.__file__] = (len(source), None, source.splitlines(True), module.__file__)
+            sys.modules[module.__name__] = module  # dataclasses and pickling look modules up here
+            exec(compile(source, module.__file__, 'exec'), module.__dict__)  # our own code: the reference, edited
+            self._modules[name] = module
         return self._modules[name]
 
     def run(self, mistake, section, scenario, key=None):

@@ -20,6 +20,7 @@ cluster's workers; ``dask worker --resources gate=1`` on an existing cluster), s
 have workers that are not busy with a CIFAR-10 run.
 """
 import concurrent.futures
+import json
 import os
 import tempfile
 import threading
@@ -42,7 +43,7 @@ class Job:
     data_dir: str = None         # folder holding mnist/ and cifar10/ (None: the loaders' default)
     unverified_ok: bool = None   # accept local data whose md5 differs from the official files
     skip_gates: bool = False
-    policy_options: dict = field(default_factory=dict)  # passed to Grader as keywords
+    policy_options: dict = field(default_factory=dict)  # passed to Grader as keywords: {'policy': {...}}
 
     @property
     def needs_gate_worker(self):
@@ -68,7 +69,7 @@ _local = threading.local()
 def _grader(job):
     """One Grader per worker thread and set of options: reference outputs and gate data are reused."""
     from grader.grade import Grader
-    key = (job.data_dir, job.unverified_ok, tuple(sorted(job.policy_options.items())))
+    key = (job.data_dir, job.unverified_ok, json.dumps(job.policy_options, sort_keys=True))
     graders = _local.__dict__.setdefault('graders', {})
     if key not in graders:
         graders[key] = Grader(data_dir=job.data_dir, unverified_ok=job.unverified_ok, **job.policy_options)
@@ -105,7 +106,8 @@ def report_from_dict(data):
     """A SubmissionReport again (for print_report and write_gradescope)."""
     from grader.grade import SubmissionReport, SectionVerdict
     return SubmissionReport(data['submission'], [
-        SectionVerdict(s['name'], s['verdict'], s['reason'], s['seconds'], list(s['warnings']))
+        SectionVerdict(s['name'], s['verdict'], s['reason'], s['seconds'], list(s['warnings']),
+                       list(s.get('findings', [])), s.get('diagnosis', ''), s.get('smallest_case', ''))
         for s in data['sections']], list(data.get('isolation', [])))
 
 

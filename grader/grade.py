@@ -14,11 +14,17 @@ import numpy as np
 
 import interface
 from grader import scenarios
-from grader.compare import compare_case
+from grader.compare import compare_case, compare_output
+from grader.diagnose import Diagnoser, student_cases
 from grader.execute import run_scenario
+from grader.course_policy import CoursePolicy
 from grader.limits import LIMITS
-from grader.policy import MODULE, check_submission
+from grader.loops import loop_lines, probes
+from grader.policy import MODULE, POLICY, WARNING, WRONG, EditChecker, Finding, check_submission, section_of_names
 from grader.sandbox import KIT_ROOT, run_child
+from grader.shrink import format_case, ladder, smallest_failing
+from grader.splice import as_is, splice
+from instructor.template import make_template
 from public_tests.gates import GATES, judge, load_gate_data
 from public_tests.runner import load_solution
 from public_tests.sections import BY_NAME
@@ -35,6 +41,9 @@ class SectionVerdict:
     reason: str = ''
     seconds: float = 0.0
     warnings: list = field(default_factory=list)
+    findings: list = field(default_factory=list)  # [text] every problem found: policy and wrong answer together
+    diagnosis: str = ''      # the likely mistake, in one sentence for the student (or nothing: never a guess)
+    smallest_case: str = ''  # the smallest failing input, with the expected and the student's outputs
 
     @property
     def section(self):
@@ -81,12 +90,15 @@ def child_failure(run, missing=None):
 class Grader:
     """Grades submissions one after another; reference outputs and gate data are computed once."""
 
-    def __init__(self, data_dir=None, unverified_ok=None, outside_regions_fatal=True, limits=LIMITS):
+    def __init__(self, data_dir=None, unverified_ok=None, policy=None, limits=LIMITS):
         self.limits = limits
+        self.policy = CoursePolicy(**policy) if isinstance(policy, dict) else policy or CoursePolicy()
         self.reference_source = (KIT_ROOT / 'solution.py').read_text()
+        self.kit_template = make_template(self.reference_source)
+        self.edit_checker = EditChecker(self.kit_template, section_of_names(self.reference_source))
         self.reference = load_solution(KIT_ROOT / 'solution.py', 'grader_reference')
         self.data_dir, self.unverified_ok = data_dir, unverified_ok
-        self.outside_regions_fatal = outside_regions_fatal
+        self.diagnoser = Diagnoser(self.reference_source)
         self._expected, self._gate_data = {}, {}
         self.workdir = tempfile.TemporaryDirectory(prefix='nn-grader-')
 
@@ -127,19 +139,26 @@ class Grader:
         if problem:
             report.sections = [SectionVerdict(name, 'runtime error', problem) for name in names]
             return report
-        source = path.read_bytes()  # parsed and known to be UTF-8 by _unreadable
-        findings = check_submission(source.decode(), self.reference_source, self.outside_regions_fatal)
-        probe = run_child(source, {'scenarios': [], 'fast_convolve': False}, self.limits['import'])
+        text = path.read_bytes().decode()  # parsed and known to be UTF-8 by _unreadable
+        spliced = splice(text, self.kit_template)
+        findings = check_submission(text, self.reference_source, self.kit_template,
+                                    spliced.markerless if spliced else (), self.policy, self.edit_checker)
+        if spliced is None:
+            spliced = as_is(text)
+            findings.append(Finding(MODULE, "the regions could not be placed in the kit's template: solution.py was "
+                                            "graded as written", WARNING))
+        findings += [Finding(self.edit_checker.section(owner), f"line {line}: a '# your code here' region in {owner}, "
+                                                                 f"where the kit has none: ignored", WARNING)
+                     for owner, line in spliced.unplaced]
+        graded = spliced.source.encode()
+        probe = run_child(graded, {'scenarios': [], 'fast_convolve': False}, self.limits['import'])
         report.isolation = probe.isolation
         import_failure = self._import_failure(probe)
         for name in names:
-            own = [f for f in findings if f.section in (name, MODULE)]
-            verdict = self._grade_section(name, source, import_failure, skip_gates)
-            fatal = [f.message for f in own if f.fatal]
-            if fatal and verdict.verdict in ('passed', 'wrong answer'):
-                verdict.verdict, verdict.reason = 'policy violation', fatal[0]
-            verdict.warnings = [f.message for f in own if not f.fatal]
-            report.sections.append(verdict)
+            found = [finding for finding in findings if finding.section in (name, MODULE)]
+            verdict = self._grade_section(name, graded, spliced, import_failure, skip_gates, found)
+            verdict.reason = spliced.translate(verdict.reason)
+            report.sections.append(judge_section(verdict, found))
         return report
 
     @staticmethod
@@ -166,27 +185,83 @@ class Grader:
             return failure[0], f"while importing solution.py: {failure[1]}"
         return failure
 
-    def _grade_section(self, name, source, import_failure, skip_gates):
+    def _grade_section(self, name, source, spliced, import_failure, skip_gates, findings):
+        """The run's verdict; what the run found besides (loops over data) is added to ``findings``."""
         if import_failure:
             return SectionVerdict(name, *import_failure)
         if BY_NAME[name].is_gate:
             return self._grade_gate(name, source, skip_gates)
         cases = self.expected(name)
         task = {'scenarios': [scenario for _, scenario, _ in cases], 'fast_convolve': name in scenarios.FAST_CONVOLVE,
-                'torch': name in scenarios.FAST_CONVOLVE, 'threads': self.limits['unit'].threads}
+                'torch': name in scenarios.FAST_CONVOLVE, 'threads': self.limits['unit'].threads,
+                'probes': probes(name), 'traced_lines': spliced.student_lines}
         run = run_child(source, task, self.limits['unit'])
         results = run.results.get('cases')
         failure = child_failure(run, None if isinstance(results, list) else 'malformed results')
         if failure:
             return SectionVerdict(name, *failure, run.seconds)
+        findings += self._loop_findings(name, run.results, spliced)
+        verdict, failing = self._compare(name, cases, results, run)
+        if failing is not None:
+            self._teach(verdict, cases, results, run.arrays, failing, source, spliced)
+        return verdict
+
+    def _teach(self, verdict, cases, results, arrays, failing, source, spliced):
+        """What a teaching assistant adds to a failing section: the catalogued mistake that alone explains
+        every case (grader/diagnose.py), and the failing case shrunk in a sandboxed child of its own."""
+        name = verdict.name
+        diagnosis = self.diagnoser.diagnose_section(
+            name, student_cases([scenario for _, scenario, _ in cases], results, arrays))
+        verdict.diagnosis = diagnosis.hint if diagnosis else ''
+        candidates = ladder(name, cases[failing][1])
+        if not candidates:
+            return
+        expected = [self.diagnoser.run(None, name, candidate) for _, candidate in candidates]
+        task = {'scenarios': [candidate for _, candidate in candidates], 'fast_convolve': name in scenarios.FAST_CONVOLVE,
+                'torch': name in scenarios.FAST_CONVOLVE, 'threads': self.limits['shrink'].threads}
+        run = run_child(source, task, self.limits['shrink'])
+        results = run.results.get('cases')
+        if child_failure(run, None if isinstance(results, list) else 'malformed results'):
+            return  # not shrunk in time: the original case stands
+        student = [(actual, failure) for _, actual, failure in
+                   student_cases([candidate for _, candidate in candidates], results, run.arrays)]
+        index = smallest_failing(candidates, student, expected)
+        if index is not None:
+            actual, failure = student[index]
+            verdict.smallest_case = format_case(candidates[index][1], expected[index][0], actual,
+                                                spliced.translate(failure) if failure else None, compare_output)
+
+    def _loop_findings(self, name, results, spliced):
+        """Findings for the student's lines that loop over data (counted by the child's tracer)."""
+        counts = results.get('line_counts')
+        if not isinstance(counts, dict):
+            return []
+        severity = POLICY if self.policy.loops == 'fail' else WARNING
+        lines = spliced.source.splitlines()
+        looping = {line: why for line, why in loop_lines(name, counts).items() if 0 < line <= len(lines)}
+        found = []
+        if looping:  # the first line (the outermost loop, usually) in full, the others by number
+            first, *others = sorted(looping)
+            also = f" (also line{'s' if len(others) > 1 else ''} " \
+                   f"{', '.join(str(spliced.student_line(line)) for line in others)})" if others else ''
+            found.append(Finding(name, f"line {spliced.student_line(first)}: `{lines[first - 1].strip()[:80]}` "
+                                       f"{looping[first]}{also}", severity))
+        if results.get('trace_removed'):
+            found.append(Finding(name, "the submission removed the checker's line tracer (sys.settrace)", POLICY))
+        return found
+
+    @staticmethod
+    def _compare(name, cases, results, run):
+        """(verdict, index of the first case that differs from the reference, or None) from the child's outputs."""
         for index, (case_name, _, expected) in enumerate(cases):
             case_result = results[index] if index < len(results) and isinstance(results[index], dict) else {}
             reason = compare_case(case_result, run.arrays, expected, index) if case_result else 'not run'
             if reason:
                 failure = case_result.get('failure')
                 verdict = classify_failure(reason) if failure and reason == failure else 'wrong answer'
-                return SectionVerdict(name, verdict, f"case '{case_name}': {reason}", run.seconds)
-        return SectionVerdict(name, 'passed', f"{len(cases)} hidden cases", run.seconds)
+                failing = index if case_result and verdict != 'memory limit' else None
+                return SectionVerdict(name, verdict, f"case '{case_name}': {reason}", run.seconds), failing
+        return SectionVerdict(name, 'passed', f"{len(cases)} hidden cases", run.seconds), None
 
     def _grade_gate(self, name, source, skip_gates):
         if skip_gates:
@@ -217,3 +292,25 @@ def submissions_in(paths):
         found += sorted(path.rglob('*.py')) if path.is_dir() else [path]
     return found
 
+
+
+def judge_section(verdict, findings):
+    """The section's verdict from its run and its ``findings``: a broken rule fails it as a policy
+    violation, a wrong parameter shape as a wrong answer.  The reason lists every fatal finding and
+    the run's own failure, so one upload shows the student everything that is wrong."""
+    fatal = [finding for finding in findings if finding.fatal]
+    verdict.warnings = [finding.message for finding in findings if not finding.fatal]
+    messages = [finding.message for finding in fatal]
+    overruled = verdict.verdict in ('passed', 'wrong answer', 'runtime error')
+    severity = POLICY if any(f.severity == POLICY for f in fatal) else WRONG if fatal else None
+    if severity and overruled and not (severity == WRONG and verdict.verdict == 'wrong answer'):
+        if verdict.verdict != 'passed':
+            messages.append(f"{verdict.verdict}: {verdict.reason}")
+        verdict.verdict = severity
+    else:
+        messages.append(verdict.reason)
+    verdict.findings = list(dict.fromkeys(message for message in messages if message))
+    teaching = ([f"likely mistake: {verdict.diagnosis}"] if verdict.diagnosis else []) + \
+        ([f"smallest failing input:\n{verdict.smallest_case}"] if verdict.smallest_case else [])
+    verdict.reason = '\n'.join(verdict.findings + teaching)
+    return verdict

@@ -117,7 +117,51 @@ def run_scenarios(solution, task, arrays):
             saved.update({f"{index}/{name}": out.array for name, out in outputs.items() if out.problem is None})
             if failure and failure.startswith('memory limit'):
                 break
-    return {'cases': cases}, saved
+        results = {'cases': cases}
+        if task.get('probes'):
+            results['line_counts'], results['trace_removed'] = probe_loops(solution, task, arrays)
+    return results, saved
+
+
+def count_lines(solution, scenario, traced):
+    """{line: executions} of the ``traced`` lines of solution.py while ``scenario`` runs; a call made
+    from a traced line into other code counts as an execution of that line.  Also: whether the
+    submission removed the tracer."""
+    import kit_execute
+    counts, filename = {}, solution.__file__
+
+    def local(frame, event, arg):
+        if event == 'line' and frame.f_lineno in traced:
+            counts[frame.f_lineno] = counts.get(frame.f_lineno, 0) + 1
+        return local
+
+    def tracer(frame, event, arg):
+        if frame.f_code.co_filename == filename:
+            return local
+        caller = frame.f_back
+        if caller is not None and caller.f_code.co_filename == filename and caller.f_lineno in traced:
+            counts[caller.f_lineno] = counts.get(caller.f_lineno, 0) + 1
+        return None
+
+    sys.settrace(tracer)
+    try:
+        kit_execute.run_scenario(solution, scenario)
+    except BaseException:  # noqa: BLE001 - the cases have reported failures already; counts still tell
+        pass
+    finally:
+        removed = sys.gettrace() is not tracer
+        sys.settrace(None)
+    return counts, removed
+
+
+def probe_loops(solution, task, arrays):
+    """{label: {line: executions}} of every loop probe (see grader/loops.py), and whether the tracer was removed."""
+    from kit_codec import unpack
+    traced, counts, removed = frozenset(task['traced_lines']), {}, False
+    for label, packed in task['probes']:
+        counts[label], tampered = count_lines(solution, unpack(packed, arrays), traced)
+        removed = removed or tampered
+    return counts, removed
 
 
 def run_gate(solution, task, arrays):

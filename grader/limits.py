@@ -26,6 +26,10 @@ LIMITS = {
                      threads=1),
     'unit': Limits(seconds=30, memory_bytes=4 * GiB, processes=64, file_bytes=64 * MiB, output_bytes=1 * MiB,
                    threads=1),
+    # Shrinking a failing case: the ladder's candidates are smaller than the case, so a short limit;
+    # a submission that cannot be shrunk in time keeps the original case.
+    'shrink': Limits(seconds=10, memory_bytes=4 * GiB, processes=64, file_bytes=64 * MiB, output_bytes=1 * MiB,
+                     threads=1),
     'mnist': Limits(seconds=GATES['mnist'].max_seconds + 60, memory_bytes=12 * GiB, processes=64,
                     file_bytes=64 * MiB, output_bytes=8 * MiB, threads=2),
     'cifar10': Limits(seconds=GATES['cifar10'].max_seconds + 120, memory_bytes=16 * GiB, processes=128,

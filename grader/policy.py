@@ -1,33 +1,55 @@
 """Static checks of an uploaded solution.py (AST only: nothing of it is executed here).
 
-* imports: numpy, math, interface and a few standard helpers only;
-* no exec/eval/__import__/open and the like;
-* loops: at most two nested loops in convolve_numpy; none in the layers',
-  losses' and optimizers' computations (comprehensions and np.vectorize count);
-* code outside the '# Your code here' regions must match the template.
+Static rules are the assignment's rules, and only those that can never reject
+correct code; the sandbox, not this file, is the security boundary.
 
-Findings are attributed to the section whose code they are in; findings in
-module-level code concern every section.
+* imports: numpy, interface and the pure standard library; other numeric
+  libraries (the assignment's rule) and modules that reach outside the kit are
+  refused, wherever the import stands;
+* no exec/eval/compile/__import__/open/input/breakpoint;
+* kit code outside the regions: compared by AST with docstrings stripped, so
+  text (docstrings, comments, quotes, blank lines, order) never matters; what
+  differs is reported, since the graded module always holds the kit's code
+  (see ``splice``); a changed parameter shape gets its own message.
+
+Loops are judged by what runs, in the sandbox (see ``loops``).  Findings are
+attributed to the section whose code they are in; module-level findings
+concern every section.
 """
 import ast
-import difflib
+import copy
 from dataclasses import dataclass
 
-from instructor.template import enclosing_names, make_template, outside_regions, solution_regions
+from grader import kit_variants
+from grader.splice import bound_names
+from instructor.template import enclosing_names, solution_regions, student_regions
 
-ALLOWED_IMPORTS = {'numpy', 'math', 'interface', 'typing', 'functools', 'itertools', 'operator'}
-FORBIDDEN_CALLS = {'exec', 'eval', 'compile', '__import__', 'open', 'input', 'breakpoint', 'globals', 'vars',
-                   'setattr', 'delattr', 'getattr'}
-LOOP_CALLS = {'vectorize', 'apply_along_axis', 'apply_over_axes', 'frompyfunc', 'fromiter', 'map'}
-COMPUTATION_METHODS = {'forward_impl', 'backward_impl', 'value_impl', 'gradient_impl', 'updater'}
+NUMERIC_LIBRARIES = {'torch', 'scipy', 'sklearn', 'jax', 'jaxlib', 'tensorflow', 'keras', 'numba', 'cupy', 'theano',
+                     'mxnet', 'paddle', 'autograd', 'tinygrad', 'cython', 'numexpr', 'pandas'}
+OUTSIDE_THE_KIT = {'os', 'sys', 'subprocess', 'socket', 'ssl', 'ctypes', 'cffi', 'importlib', 'pickle', 'marshal',
+                   'shelve', 'io', 'pathlib', 'shutil', 'tempfile', 'glob', 'signal', 'threading', '_thread',
+                   'multiprocessing', 'concurrent', 'asyncio', 'builtins', 'gc', 'inspect', 'code', 'codeop', 'runpy',
+                   'pty', 'resource', 'select', 'selectors', 'mmap', 'fcntl', 'posix', 'urllib', 'http', 'requests',
+                   'ftplib', 'smtplib', 'site', 'sysconfig', 'zipimport', 'types'}
+PURE_STANDARD_LIBRARY = {'copy', 'collections', 'dataclasses', 'functools', 'itertools', 'math', 'cmath', 'operator',
+                         'typing', 'numbers', 'enum', 'abc', 'warnings', 'random', 'time', 'statistics', 'string',
+                         're', 'heapq', 'bisect', 'fractions', 'decimal', 'contextlib', 'textwrap', 'pprint'}
+ALLOWED_IMPORTS = {'numpy', 'interface'} | PURE_STANDARD_LIBRARY
+FORBIDDEN_CALLS = {'exec', 'eval', 'compile', '__import__', 'open', 'input', 'breakpoint'}
 MODULE = '*'  # findings in module-level code concern every section
+
+POLICY, WRONG, WARNING = 'policy violation', 'wrong answer', 'warning'
 
 
 @dataclass
 class Finding:
     section: str      # a section name, or MODULE
     message: str
-    fatal: bool       # fails the section (else a warning)
+    severity: str     # POLICY or WRONG (each fails the section with that verdict), or WARNING
+
+    @property
+    def fatal(self):
+        return self.severity != WARNING
 
 
 def section_of_names(reference_source):
@@ -35,6 +57,11 @@ def section_of_names(reference_source):
     names = enclosing_names(reference_source)
     return {names[first].split('.')[0]: section for first, _, _, section in solution_regions(reference_source)
             if first in names}
+
+
+def _call_name(node):
+    function = node.func
+    return function.id if isinstance(function, ast.Name) else function.attr if isinstance(function, ast.Attribute) else ''
 
 
 def _top_level(tree):
@@ -47,84 +74,201 @@ def _top_level(tree):
     return owners
 
 
-STATEMENT_LOOPS = (ast.For, ast.AsyncFor, ast.While)
-COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+# ------------------------------------------------------------------------------------------ imports and calls
+def import_problem(module, allowed):
+    root = module.split('.')[0]
+    if root in allowed:
+        return None
+    if root in NUMERIC_LIBRARIES:
+        return f"import of '{module}': the assignment allows no numeric library but numpy"
+    if root in OUTSIDE_THE_KIT:
+        return f"import of '{module}' is not allowed (it reaches outside the kit: files, processes, the interpreter)"
+    return (f"import of '{module}' is not allowed (numpy, interface and the pure standard library only: "
+            f"{', '.join(sorted(PURE_STANDARD_LIBRARY))})")
 
 
-def _loop_depth(node):
-    """Deepest nesting of loops below ``node`` (for/while/comprehension generators)."""
-    own = 1 if isinstance(node, STATEMENT_LOOPS) else len(node.generators) if isinstance(node, COMPREHENSIONS) else 0
-    return own + max((_loop_depth(child) for child in ast.iter_child_nodes(node)), default=0)
-
-
-def _call_name(node):
-    function = node.func
-    return function.id if isinstance(function, ast.Name) else function.attr if isinstance(function, ast.Attribute) else ''
-
-
-def check_code(tree, owners, sections):
-    """Imports, forbidden calls and loops."""
+def check_code(tree, sections, extra_imports=()):
+    """Imports and forbidden calls, wherever they stand."""
+    owners, allowed = _top_level(tree), ALLOWED_IMPORTS | set(extra_imports)
     findings = []
-
-    def section_at(line):
-        return sections.get(owners.get(line), MODULE)
-
     for node in ast.walk(tree):
+        section = sections.get(owners.get(getattr(node, 'lineno', 0)), MODULE)
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or '.']
-            for module in modules:
-                if module.split('.')[0] not in ALLOWED_IMPORTS:
-                    findings.append(Finding(section_at(node.lineno), f"line {node.lineno}: import of '{module}' is "
-                                            f"not allowed (only {', '.join(sorted(ALLOWED_IMPORTS))})", True))
-        elif isinstance(node, ast.Call) and _call_name(node) in FORBIDDEN_CALLS and isinstance(node.func, ast.Name):
-            findings.append(Finding(section_at(node.lineno), f"line {node.lineno}: {_call_name(node)}() is not allowed",
-                                    True))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            section = section_at(node.lineno)
-            depth = _loop_depth(node) if node.name == 'convolve_numpy' else 0
-            if depth > 2:
-                findings.append(Finding(section, f"line {node.lineno}: convolve_numpy nests {depth} loops "
-                                        f"(at most 2 allowed)", True))
-            elif node.name in COMPUTATION_METHODS:
-                loops = [child for child in ast.walk(node) if isinstance(child, STATEMENT_LOOPS + COMPREHENSIONS)]
-                calls = [child for child in ast.walk(node) if isinstance(child, ast.Call)
-                         and _call_name(child) in LOOP_CALLS]
-                if loops or calls:
-                    line = (loops or calls)[0].lineno
-                    findings.append(Finding(section, f"line {line}: a Python loop in {node.name} (vectorise it with "
-                                            f"numpy)", True))
+            if isinstance(node, ast.ImportFrom) and node.level:
+                findings.append(Finding(section, f"line {node.lineno}: relative imports are not allowed", POLICY))
+                continue
+            for module in [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module]:
+                problem = import_problem(module, allowed)
+                if problem:
+                    findings.append(Finding(section, f"line {node.lineno}: {problem}", POLICY))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FORBIDDEN_CALLS:
+            findings.append(Finding(section, f"line {node.lineno}: {node.func.id}() is not allowed", POLICY))
     return findings
 
 
-def check_template(source, template_source, sections, fatal):
-    """Edits outside the student regions, attributed by the enclosing top-level name."""
-    findings = []
-    student, template = outside_regions(source), outside_regions(template_source)
-    student_owners = _top_level(ast.parse(source))
-    template_owners = _top_level(ast.parse(template_source))
-    matcher = difflib.SequenceMatcher(None, [text.strip() for _, text in template],
-                                      [text.strip() for _, text in student], autojunk=False)
-    for tag, i1, _, j1, j2 in matcher.get_opcodes():
-        if tag == 'equal':
-            continue
-        if j2 > j1:
-            line, text = student[j1]
-            owner = student_owners.get(line + 1)
-            what = f"line {line + 1} differs from the template: {text.strip()[:80]!r}"
-        else:
-            line, text = template[i1]
-            owner = template_owners.get(line + 1)
-            what = f"template line {line + 1} is missing: {text.strip()[:80]!r}"
-        section = sections.get(owner, MODULE)
-        # New helpers at module level are harmless; anything else outside the regions is not.
-        is_fatal = fatal and (section != MODULE or tag != 'insert')
-        findings.append(Finding(section, f"code outside '# Your code here' changed: {what}", is_fatal))
-    return findings
+# ------------------------------------------------------------------------------------------ kit code outside the regions
+def skeleton(source):
+    """``source`` with every region (markers included) replaced by ``...``; line numbers are kept."""
+    lines = source.splitlines()
+    for first, last in reversed(student_regions(source)):
+        code = [line for line in lines[first + 1:last] if line.strip() and not line.strip().startswith('#')]
+        reference = code[0] if code else lines[first]
+        lines[first:last + 1] = [reference[:len(reference) - len(reference.lstrip())] + '...'] + [''] * (last - first)
+    return '\n'.join(lines) + '\n'
 
 
-def check_submission(source, reference_source, outside_regions_fatal=True):
-    """All findings of a submission (``source`` text) against the reference's template."""
+def without_docstrings(node):
+    """A copy of ``node`` with every docstring removed (an emptied body gets ``pass``)."""
+    node = copy.deepcopy(node)
+    for child in ast.walk(node):
+        body = getattr(child, 'body', None)
+        if isinstance(child, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body \
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            child.body = body[1:] or [ast.Pass()]
+    return node
+
+
+def kit_members(tree):
+    """{'Name' or 'Class.member': node} of a module's definitions; a class's own entry holds its header only."""
+    members = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            members[node.name] = node
+        elif isinstance(node, ast.ClassDef):
+            header = copy.copy(node)
+            header.body = [ast.Pass()]
+            members[node.name] = header
+            for member in node.body:
+                names = [member.name] if hasattr(member, 'name') else \
+                    [target.id for target in getattr(member, 'targets', []) if isinstance(target, ast.Name)]
+                for name in names:
+                    members.setdefault(f"{node.name}.{name}", member)
+    return members
+
+
+def first_difference(student, kit):
+    """(student node, kit node): the innermost pair where two trees first differ, or None."""
+    if type(student) is not type(kit):
+        return student, kit
+    for name in student._fields:
+        mine, theirs = getattr(student, name, None), getattr(kit, name, None)
+        if not isinstance(mine, list) or not isinstance(theirs, list):
+            mine, theirs = [mine], [theirs]
+        for a, b in zip(mine, theirs):
+            if isinstance(a, ast.AST) and isinstance(b, ast.AST):
+                found = first_difference(a, b)
+                if found:
+                    return found
+            elif isinstance(a, ast.AST) or isinstance(b, ast.AST) or a != b:
+                return student, kit
+        if len(mine) != len(theirs):  # a statement (or argument) added or removed
+            return (mine[len(theirs)] if len(mine) > len(theirs) else student), \
+                (theirs[len(mine)] if len(theirs) > len(mine) else kit)
+    return None
+
+
+def dump(node):
+    return ast.dump(without_docstrings(node))
+
+
+def parameter_shapes(function):
+    """{parameter name: shape expression} of the ``add_parameter`` calls in a function."""
+    shapes = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and _call_name(node) == 'add_parameter':
+            arguments = dict(zip(('name', 'shape', 'initializer'), node.args))
+            arguments.update({keyword.arg: keyword.value for keyword in node.keywords})
+            name, shape = arguments.get('name'), arguments.get('shape')
+            if isinstance(name, ast.Constant) and shape is not None:
+                shapes[name.value] = shape
+    return shapes
+
+
+class EditChecker:
+    """Finds where an upload's kit code (outside the regions) differs from the kit's template."""
+
+    def __init__(self, kit_template, sections):
+        self.sections = sections
+        self.kit = kit_members(ast.parse(skeleton(kit_template)))
+        self.accepted = {name: {dump(node)} for name, node in self.kit.items()}
+        for name, node in kit_members(ast.parse(kit_variants.COURSE_DEFINITIONS)).items():
+            self.accepted.setdefault(name, set()).add(dump(node))
+
+    def section(self, name):
+        return self.sections.get(name.split('.')[0], MODULE)
+
+    def findings(self, source, markerless=()):
+        """[(Finding without its severity decided: severity None = an edit, WRONG = a parameter shape)]."""
+        lines = source.splitlines()
+        try:
+            tree = ast.parse(skeleton(source))
+        except SyntaxError:
+            return [Finding(MODULE, "the '# your code here' markers could not be matched: regions spill over "
+                                    "their functions", None)]
+        student = kit_members(tree)
+        found = []
+        for name, kit_node in self.kit.items():
+            if any(owner == name or owner.startswith(name + '.') for owner in markerless):
+                continue  # taken whole from the upload: it has no kit code to compare
+            node = student.get(name)
+            if node is None:
+                found.append(Finding(self.section(name), f"{name} is missing from solution.py: the kit's {name} "
+                                                         f"was used", None))
+                continue
+            if dump(node) in self.accepted[name]:
+                continue
+            found.append(self._parameter_finding(name, node, kit_node, lines)
+                         or self._edit_finding(name, node, kit_node, lines))
+        definitions = {name for name in self.kit if '.' not in name}
+        seen = set()
+        for node in tree.body:
+            names = bound_names(node) & definitions
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name not in seen:
+                seen.add(node.name)
+                continue
+            for name in sorted(names):
+                found.append(Finding(self.section(name), f"line {node.lineno} rebinds the kit's {name} "
+                                                         f"(`{lines[node.lineno - 1].strip()[:80]}`): ignored", None))
+        return found
+
+    def _edit_finding(self, name, node, kit_node, lines):
+        mine, theirs = first_difference(without_docstrings(node), without_docstrings(kit_node)) or (node, kit_node)
+        line = getattr(mine, 'lineno', node.lineno)
+        kit_text = ast.unparse(theirs) if hasattr(theirs, 'lineno') else ''
+        kit_text = kit_text.splitlines()[0][:80] if kit_text else ''
+        where = f"line {line}: `{lines[line - 1].strip()[:80]}`" + (f", where the kit has `{kit_text}`" if kit_text
+                                                                      else '')
+        return Finding(self.section(name), f"{name} differs from the kit's code outside the regions ({where}): the "
+                                           f"kit's {name} was used", None)
+
+    def _parameter_finding(self, name, node, kit_node, lines):
+        mine, theirs = parameter_shapes(node), parameter_shapes(kit_node)
+        for parameter, kit_shape in theirs.items():
+            shape = mine.get(parameter)
+            if shape is not None and ast.dump(shape) != ast.dump(kit_shape):
+                owner = name.split('.')[0]
+                return Finding(self.section(name), (
+                    f"{name} (line {shape.lineno}) registers '{parameter}' with shape {ast.unparse(shape)}, but the "
+                    f"kit's {owner} keeps {parameter} as {ast.unparse(kit_shape)}: {owner} is graded with the kit's "
+                    f"{name}, so forward_impl and backward_impl must use {parameter} of shape "
+                    f"{ast.unparse(kit_shape)}"), WRONG)
+        return None
+
+
+def check_submission(source, reference_source, kit_template, markerless=(), policy=None, edit_checker=None):
+    """All findings of a submission (``source`` text), with severities under the course ``policy``."""
+    from grader.course_policy import CoursePolicy
+    policy = policy or CoursePolicy()
     sections = section_of_names(reference_source)
-    tree = ast.parse(source)
-    return check_code(tree, _top_level(tree), sections) + \
-        check_template(source, make_template(reference_source), sections, outside_regions_fatal)
+    findings = check_code(ast.parse(source), sections, policy.extra_imports)
+    checker = edit_checker or EditChecker(kit_template, sections)
+    for finding in checker.findings(source, markerless):
+        if finding.severity is None:  # an edit of kit code: the course decides
+            if policy.outside_regions == 'ignore':
+                continue
+            finding.severity = POLICY if policy.outside_regions == 'fail' else WARNING
+            if finding.severity == POLICY:
+                finding.message += " (this course does not allow edits outside the regions)"
+        findings.append(finding)
+    return findings

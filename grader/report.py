@@ -30,7 +30,8 @@ def as_dict(report):
         'isolation': report.isolation,
         'sections': [{'name': v.name, 'number': v.section.number, 'title': v.section.title, 'verdict': v.verdict,
                       'points': v.points, 'max_points': v.section.points, 'reason': v.reason,
-                      'seconds': round(v.seconds, 3), 'warnings': v.warnings} for v in report.sections],
+                      'seconds': round(v.seconds, 3), 'warnings': v.warnings,
+                      'findings': v.findings, 'diagnosis': v.diagnosis, 'smallest_case': v.smallest_case} for v in report.sections],
     }
 
 

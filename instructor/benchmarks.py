@@ -1,7 +1,8 @@
 """``./run.py benchmark``: the figures the README quotes, with the thresholds beside them.
 
 convolve  reference convolve_numpy vs torch conv2d, float64, inputs (64, 32, 32, 32), kernels (64, 32, 3, 3)
-grading   sandboxed grading of the 12 unit sections of the reference (a fresh grader, then a warm one)
+grading   sandboxed grading of the 12 unit sections of the reference (a fresh grader, then a warm one), and of a
+          submission with a mistake in every section (diagnosis and shrinking for each)
 mnist     the MNIST gate with the reference (training + test evaluation, in-process as a student runs it)
 cifar10   the same for CIFAR-10 (slow: up to 20 minutes on 2 cores)
 scale     40 submissions' unit sections serially vs on 2 local Dask workers, the executor's per-job overhead,
@@ -13,6 +14,7 @@ import json
 import os
 import platform
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -47,7 +49,18 @@ def bench_convolve(solution, args):
                        f"{ratio:.2f}x (target <= {TARGETS['convolve']:g}x)"}
 
 
+def every_section_wrong():
+    """The reference with one catalogued mistake in each unit section: every section fails, so every
+    section gets the diagnosis and a shrinking child (the worst case for grading time)."""
+    from grader.mistakes import apply, mistakes_of
+    source = (KIT_ROOT / 'solution.py').read_text()
+    for section in UNIT_SECTIONS:
+        source = apply(source, mistakes_of(section.name)[0])
+    return source
+
+
 def bench_grading(solution, args):
+    import tempfile
     from grader.grade import Grader
     names = [section.name for section in UNIT_SECTIONS]
     started = time.perf_counter()
@@ -57,10 +70,20 @@ def bench_grading(solution, args):
     started = time.perf_counter()
     grader.grade(KIT_ROOT / 'solution.py', names)
     warm = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as folder:
+        failing = Path(folder) / 'solution.py'
+        failing.write_text(every_section_wrong())
+        started = time.perf_counter()
+        failed = grader.grade(failing, names)
+        failing_seconds = time.perf_counter() - started
+    diagnosed = sum(bool(verdict.diagnosis) for verdict in failed.sections)
+    shrunk = sum(bool(verdict.smallest_case) for verdict in failed.sections)
     return {'cold_seconds': cold, 'warm_seconds': warm, 'score': report.total, 'target_seconds': TARGETS['grading'],
-            'meets_target': cold <= TARGETS['grading'] and report.total == 15,
+            'failing_seconds': failing_seconds, 'failing_diagnosed': diagnosed, 'failing_shrunk': shrunk,
+            'meets_target': max(cold, failing_seconds) <= TARGETS['grading'] and report.total == 15,
             'summary': f"12 unit sections: {cold:.1f} s on a fresh grader, {warm:.1f} s per further submission, "
-                       f"score {report.total:g}/15 (target <= {TARGETS['grading']:g} s)"}
+                       f"score {report.total:g}/15; every section wrong: {failing_seconds:.1f} s ({diagnosed} "
+                       f"diagnosed, {shrunk} shrunk) (target <= {TARGETS['grading']:g} s)"}
 
 
 def bench_gate(name):

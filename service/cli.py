@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from grader.course_policy import add_policy_options, policy_from_args
 from service.config import Settings
 
 
@@ -45,7 +46,7 @@ def add_service_commands(commands, add_data_options):
     command.add_argument('--trust-proxy', metavar='IP',
                          help="a reverse proxy's address whose X-Forwarded-For is believed (rate limits per student "
                               "address, not per proxy)")
-    command.add_argument('--outside-regions', choices=('fail', 'warn'), default='fail')
+    add_policy_options(command)
     add_data_options(command)
     command.set_defaults(handler=serve)
 
@@ -81,7 +82,7 @@ def serve(args):
                         sections=args.sections, deadline=parse_deadline(args.deadline), per_hour=args.per_hour,
                         rate_per_second=args.rate, base_url=args.base_url or f"http://{args.host}:{args.port}",
                         data_dir=args.data_dir, allow_unverified=args.allow_unverified,
-                        outside_regions=args.outside_regions, secure_cookies=args.secure_cookies,
+                        policy=policy_from_args(args).as_dict(), secure_cookies=args.secure_cookies,
                         start_worker=not args.no_worker, stale_after_seconds=args.stale_after)
     settings.grade_sections  # unknown section names stop here
     app = create_app(settings)

@@ -1,7 +1,9 @@
 """Settings of one running checker (command-line options of ``./run.py serve``)."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional
+
+from grader.course_policy import CoursePolicy
 
 MAX_UPLOAD_BYTES = 1 << 20          # the largest solution.py accepted (1 MiB)
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + (64 << 10)  # multipart overhead on top; larger bodies get 413
@@ -20,7 +22,7 @@ class Settings:
     base_url: str = 'http://127.0.0.1:8000'
     data_dir: Optional[str] = None
     allow_unverified: Optional[bool] = None
-    outside_regions: str = 'fail'
+    policy: dict = field(default_factory=lambda: CoursePolicy().as_dict())  # the course's grading rules
     secure_cookies: bool = False      # set behind HTTPS
     start_worker: bool = True         # the grading loop runs in this process
     heartbeat_seconds: float = 2.0

@@ -136,7 +136,7 @@ class GradingLoop:
         return GradingJob(label=f"submission {submission.id}", source=bytes(submission.content),
                           sections=tuple(job.sections), data_dir=self.settings.data_dir,
                           unverified_ok=self.settings.allow_unverified,
-                          policy_options={'outside_regions_fatal': self.settings.outside_regions == 'fail'})
+                          policy_options={'policy': self.settings.policy})
 
     def _done(self, job_id: int, lease: str, future) -> None:
         self.finished.put((job_id, lease, future))

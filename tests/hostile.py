@@ -2,7 +2,10 @@
 
 Each is the reference with something nasty added (at import, or inside one
 section).  ``expected`` maps a section to its verdict ('*' for every section);
-sections not named must still pass.
+sections not named must still pass.  Most get past the static rules on purpose
+(no forbidden import: ``os`` comes with ``from interface import *`` as in the
+course's kit, ``sys`` as ``os.sys``, other modules through ``__builtins__``), so
+that the sandbox itself is what stops them.
 """
 from dataclasses import dataclass, field
 
@@ -36,17 +39,17 @@ HOSTILE = (
             + in_section("return inputs @ self.weights.T + self.biases",
                          "return np.zeros((len(inputs), self.output_units))"),
             {'dense': 'wrong answer'}, 'values differ'),
-    Hostile('sys.exit(0) at import', at_import("import sys\nsys.exit(0)"), {'*': 'runtime error'}, 'SystemExit'),
-    Hostile('os._exit(0) at import', at_import("import os\nos._exit(0)"), {'*': 'crashed'},
+    Hostile('sys.exit(0) at import', at_import("os.sys.exit(0)"), {'*': 'runtime error'}, 'SystemExit'),
+    Hostile('os._exit(0) at import', at_import("os._exit(0)"), {'*': 'crashed'},
             'exited with status 0 before reporting results'),
     Hostile('endless loop at import', at_import("while True:\n    pass"), {'*': 'time limit'}, 'did not finish'),
     Hostile('huge allocation', in_section("return np.maximum(inputs, 0)", "return np.ones(1 << 40) + inputs"),
             {'relu': 'memory limit'}, 'MemoryError'),
     Hostile('fork loop', in_section("return outputs * (grad_outputs - np.sum(",
-                                    "import os\n        while True:\n            os.fork()\n"
+                                    "while True:\n            os.fork()\n"
                                     "        return outputs * (grad_outputs - np.sum("),
             {'softmax': 'policy violation'}),
-    Hostile('opens a socket at import', at_import("import socket\nsocket.create_connection(('127.0.0.1', 9), timeout=1)"),
+    Hostile('opens a socket at import', at_import("__builtins__['__import__']('socket').create_connection(('127.0.0.1', 9), timeout=1)"),
             {'*': 'policy violation'}),
     Hostile('reads the reference solution', in_section(
         "return inputs.reshape(inputs.shape[0], -1)",
@@ -65,7 +68,7 @@ HOSTILE = (
         {'relu': 'policy violation'}, 'reading outside the sandbox'),
     Hostile('floods stdout', at_import("for _ in range(10 ** 6):\n    print('spam' * 1000)"),
             {'*': 'policy violation'}, 'printed more than', forbidden_in_report=('spamspam',)),
-    Hostile('kills its parent', at_import("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"),
+    Hostile('kills its parent', at_import("os.kill(os.getppid(), 9)"),
             {'*': 'policy violation'}),
     Hostile('returns an object with a fake __eq__ and __array__', in_section(
         "    p = padding\n",
@@ -76,8 +79,17 @@ HOSTILE = (
     Hostile('overwrites the checker in its sandbox', at_import("np.savetxt('kit_harness.py', np.zeros(1))"),
             {'*': 'policy violation'}, 'tampering with the checker'),
     Hostile("closes the checker's pipe, then reads a file",
-            at_import("import os, sys\nos.close(int(sys.argv[1]))\nnp.fromfile('/etc/passwd', dtype=np.uint8)"),
+            at_import("os.close(int(os.sys.argv[1]))\nnp.fromfile('/etc/passwd', dtype=np.uint8)"),
             {'*': 'policy violation'}, 'a forbidden operation'),
+    Hostile('a module-level helper reads the reference', at_import(
+        "def _peek(path=" + repr(str(KIT_ROOT / 'solution.py')) + "):\n    return np.fromfile(path, dtype=np.uint8)")
+        + in_section("return np.maximum(inputs, 0)", "_peek()\n        return np.maximum(inputs, 0)"),
+        {'relu': 'policy violation'}, 'reading outside the sandbox'),
+    Hostile('writes a file through a module reached by attributes', in_section(
+        "return inputs.reshape(inputs.shape[0], -1)",
+        "os.sys.modules['builtins'].open('/tmp/nn-kit-escape', 'w').write('x')\n"
+        "        return inputs.reshape(inputs.shape[0], -1)"),
+        {'flatten': 'policy violation'}, 'writing outside the sandbox'),
     Hostile('imports torch in convolve_numpy', in_section("    p = padding\n", "    import torch\n    p = padding\n"),
             {'convolve': 'policy violation'}, 'torch'),
 )
