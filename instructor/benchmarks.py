@@ -23,7 +23,7 @@ from public_tests.runner import load_solution
 from public_tests.sections import UNIT_SECTIONS
 from grader.sandbox import KIT_ROOT
 
-TARGETS = {'convolve': 3.0, 'grading': 30.0, 'mnist': (0.985, 60.0), 'cifar10': (0.75, 20 * 60.0)}
+TARGETS = {'convolve': 3.0, 'grading': 30.0, 'mnist': (0.985, 60.0), 'cifar10': (0.85, 15 * 60.0)}
 
 
 def best_of(function, repeats=5):
@@ -94,7 +94,7 @@ def bench_gate(name):
                 'target_accuracy': accuracy, 'target_seconds': seconds,
                 'gate_accuracy': GATES[name].min_accuracy, 'gate_seconds': GATES[name].max_seconds,
                 'meets_target': result.accuracy >= accuracy and result.seconds <= seconds,
-                'summary': f"{result.describe()}; reference target >= {accuracy:.0%} in <= {seconds:g} s"}
+                'summary': f"{result.describe()}; reference target >= {accuracy:.1%} in <= {seconds:g} s"}
     return bench
 
 
