@@ -192,8 +192,7 @@ class Grader:
         if BY_NAME[name].is_gate:
             return self._grade_gate(name, source, skip_gates)
         cases = self.expected(name)
-        task = {'scenarios': [scenario for _, scenario, _ in cases], 'fast_convolve': name in scenarios.FAST_CONVOLVE,
-                'torch': name in scenarios.FAST_CONVOLVE, 'threads': self.limits['unit'].threads,
+        task = {**self._unit_task(name, [scenario for _, scenario, _ in cases], 'unit'),
                 'probes': probes(name), 'traced_lines': spliced.student_lines}
         run = run_child(source, task, self.limits['unit'])
         results = run.results.get('cases')
@@ -206,6 +205,12 @@ class Grader:
             self._teach(verdict, cases, results, run.arrays, failing, source, spliced)
         return verdict
 
+    def _unit_task(self, name, scenario_list, limits):
+        """The child's task of running ``scenario_list`` of unit section ``name`` under ``self.limits[limits]``
+        (Conv2D on the kit's torch convolution)."""
+        fast = name in scenarios.FAST_CONVOLVE
+        return {'scenarios': scenario_list, 'fast_convolve': fast, 'torch': fast, 'threads': self.limits[limits].threads}
+
     def _teach(self, verdict, cases, results, arrays, failing, source, spliced):
         """What a teaching assistant adds to a failing section: the catalogued mistake that alone explains
         every case (grader/diagnose.py), and the failing case shrunk in a sandboxed child of its own."""
@@ -217,9 +222,8 @@ class Grader:
         if not candidates:
             return
         expected = [self.diagnoser.run(None, name, candidate) for _, candidate in candidates]
-        task = {'scenarios': [candidate for _, candidate in candidates], 'fast_convolve': name in scenarios.FAST_CONVOLVE,
-                'torch': name in scenarios.FAST_CONVOLVE, 'threads': self.limits['shrink'].threads}
-        run = run_child(source, task, self.limits['shrink'])
+        run = run_child(source, self._unit_task(name, [candidate for _, candidate in candidates], 'shrink'),
+                        self.limits['shrink'])
         results = run.results.get('cases')
         if child_failure(run, None if isinstance(results, list) else 'malformed results'):
             return  # not shrunk in time: the original case stands

@@ -138,6 +138,20 @@ def has_code(lines):
     return any(line.strip() and not line.strip().startswith('#') for line in lines)
 
 
+def markerless_region(kit_body, student_body):
+    """The statements of a function whose markers the student deleted that stand where the kit's
+    region is: the kit's body is [its own statements] + the region's ``raise`` + [its own statements],
+    and the student's must start and end with the same statements (asserts, say).  [] when it does not."""
+    cut = next((index for index, node in enumerate(kit_body) if isinstance(node, ast.Raise)), None)
+    if cut is None:
+        return []
+    before, after = kit_body[:cut], kit_body[cut + 1:]
+    middle = student_body[len(before):len(student_body) - len(after)]
+    same = [ast.dump(node) for node in student_body[:len(before)]] == [ast.dump(node) for node in before] and \
+        [ast.dump(node) for node in student_body[len(student_body) - len(after):]] == [ast.dump(n) for n in after]
+    return middle if same and middle else []
+
+
 # ------------------------------------------------------------------------------------------ the splice
 class _Writer:
     def __init__(self):
@@ -167,14 +181,13 @@ def splice(student_source, kit_source):
     def fill(owner, count):
         """[(first upload line, body lines)] for the ``count`` regions of ``owner``."""
         bodies = student_owned.get(owner, [])
-        if not bodies and owner in student_functions:
-            kit_body = docstring_free_body(kit_functions[owner])
-            if len(kit_body) == 1 and isinstance(kit_body[0], ast.Raise):  # the function is all region
-                body = docstring_free_body(student_functions[owner])
-                if body:
-                    first, last = definition_lines(body[0])[0], body[-1].end_lineno
-                    spliced.markerless.add(owner)
-                    bodies = [(first - 1, student_lines[first - 1:last])]
+        if not bodies and owner in student_functions and count == 1:
+            region = markerless_region(docstring_free_body(kit_functions[owner]),
+                                       docstring_free_body(student_functions[owner]))
+            if region:
+                first, last = definition_lines(region[0])[0], region[-1].end_lineno
+                spliced.markerless.add(owner)
+                bodies = [(first - 1, student_lines[first - 1:last])]
         if count == 1 and len(bodies) > 1:  # one region written as several: they run one after another
             bodies = [(bodies[0][0], [line for _, part in bodies for line in part])]
         return bodies[:count] + [None] * (count - len(bodies))

@@ -21,10 +21,16 @@ def student_readme():
     .venv/bin/python run.py unittest units       # the 12 unit sections
     .venv/bin/python run.py train mnist          # train and plot your MNIST model
 
-Fill in every region of `solution.py` marked `# Your code here` (and only those: the
-checker runs your file with its own `interface.py` and may refuse edits elsewhere).
-Upload `solution.py` alone.  Use numpy; no Python loops in layers (up to two nested
-loops in `convolve_numpy`); imports beyond numpy, math and interface are not allowed.
+Fill in every region of `solution.py` marked `# Your code here`.  The checker grades your
+regions (and the helpers you add) inside its own copy of the rest of the kit: edits of the
+kit's code outside the regions are reported and never used, so docstrings, comments and
+formatting do not matter.  Upload `solution.py` alone.  Use numpy and the pure standard
+library (`copy`, `math`, `functools`, `collections`, ...); other numeric libraries (torch,
+scipy, ...) and modules that reach outside (`os`, `sys`, `subprocess`, ...) are refused.
+No Python loops over the data (batch, units, channels, pixels) in layers, losses and
+optimizers, wherever they hide (helpers, comprehensions, `np.vectorize`): the checker
+watches which of your lines run more often on bigger inputs.  A loop over the number of
+dimensions is fine; `convolve_numpy` may use up to two nested loops.
 
 ## Points ({TOTAL_POINTS:g} in all; a section scores only when all of its checks pass)
 

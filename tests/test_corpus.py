@@ -12,7 +12,7 @@ tests/corpus/manifest.py for what each file is).  Checked here:
 * the course's template, unfilled, scores nothing;
 * the correct file with a train_mnist_model passes the MNIST gate;
 * cosmetic edits of a correct file (docstrings, quotes, blank lines, comments, the order of
-  top-level definitions, marker case) change no verdict.
+  top-level definitions, marker case, markers deleted) change no verdict.
 """
 import ast
 import contextlib
@@ -259,6 +259,11 @@ def capitalise_markers(source):
     return source.replace('# your code here', '# Your code here')
 
 
+def delete_markers(source):
+    """Every '# your code here' line gone, as students who tidy their file do."""
+    return '\n'.join(line for line in source.splitlines() if 'your code here' not in line.lower()) + '\n'
+
+
 def add_module_docstring(source):
     return '"""Homework: neural networks on numpy.  Student: A. Ivanova, group 101."""\n' + source
 
@@ -272,6 +277,7 @@ COSMETIC_EDITS = {
     'comments added': add_comments,
     'top-level definitions reordered': reorder_definitions,
     "markers written '# Your code here'": capitalise_markers,
+    'markers deleted': delete_markers,
 }
 
 
