@@ -89,6 +89,14 @@ class ContractError(ValueError):
     """An array that breaks the layer/loss contract: not an ndarray, a wrong shape, NaN or inf."""
 
 
+def _state_in_dtype(updater, dtype):
+    """Optimizer state kept on the updater (the template's ``updater.inertia = np.zeros(shape)``, float64)
+    converted to the model's dtype: float64 state in a float32 model makes every update float64 work."""
+    for key, value in list(getattr(updater, '__dict__', {}).items()):
+        if isinstance(value, np.ndarray) and value.dtype.kind == 'f' and value.dtype != dtype:
+            setattr(updater, key, value.astype(dtype))
+
+
 def _describe(array):
     return f"{type(array).__name__} of shape {getattr(array, 'shape', '?')}"
 
@@ -218,7 +226,9 @@ class Layer(ABC):
         value = np.asarray(initializer(shape), dtype=self.dtype)
         if value.shape != shape:
             raise ValueError(f"{self.name}.{name}: initializer returned {value.shape}, expected {shape}")
-        self.parameter_updaters[name] = self.optimizer.get_parameter_updater(shape)
+        updater = self.optimizer.get_parameter_updater(shape)
+        _state_in_dtype(updater, self.dtype)
+        self.parameter_updaters[name] = updater
         return value, np.zeros(shape, dtype=self.dtype)
 
     def update_parameters(self):

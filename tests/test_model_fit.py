@@ -179,3 +179,16 @@ def test_finiteness_check_finds_every_bad_value(dtype, size):
     huge = np.full(size, np.finfo(dtype).max / 2, dtype=dtype)  # squares overflow, yet all finite
     assert interface._all_finite(huge)
     assert interface._all_finite(np.asfortranarray(rng.normal(size=(7, size)).astype(dtype)))
+
+
+def test_optimizer_state_follows_the_model_dtype(reference):
+    """The template's ``updater.inertia = np.zeros(shape)`` is float64; in a float32 model it becomes
+    float32, or every update of every parameter would be float64 work (and a float64 result)."""
+    model = interface.Model(reference.CategoricalCrossentropy(), reference.SGDMomentum(0.1, 0.9), dtype=np.float32)
+    model.add(reference.Dense(3, input_shape=(4,)))
+    updaters = model.layers[0].parameter_updaters
+    assert {updater.inertia.dtype for updater in updaters.values()} == {np.dtype(np.float32)}
+    x, y = np.ones((2, 4), np.float32), np.eye(3, dtype=np.float32)[[0, 1]]
+    model.train_step(x, y)
+    assert model.layers[0].weights.dtype == np.float32
+    assert {updater.inertia.dtype for updater in updaters.values()} == {np.dtype(np.float32)}
