@@ -199,7 +199,8 @@ class EditChecker:
         return self.sections.get(name.split('.')[0], MODULE)
 
     def findings(self, source, markerless=()):
-        """[(Finding without its severity decided: severity None = an edit, WRONG = a parameter shape)]."""
+        """Findings on the kit code of ``source``; severity None marks an edit (the course policy decides
+        it), WRONG a changed parameter shape.  ``markerless``: functions spliced whole (nothing to compare)."""
         lines = source.splitlines()
         try:
             tree = ast.parse(skeleton(source))
