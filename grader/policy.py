@@ -6,7 +6,8 @@ correct code; the sandbox, not this file, is the security boundary.
 * imports: numpy, interface and the pure standard library; other numeric
   libraries (the assignment's rule) and modules that reach outside the kit are
   refused, wherever the import stands;
-* no exec/eval/compile/__import__/open/input/breakpoint;
+* no exec/eval/compile/__import__/open/input/breakpoint, and nothing that reaches the
+  checker's line tracer (settrace, setprofile, _getframe, f_trace, ...);
 * kit code outside the regions: compared by AST with docstrings stripped, so
   text (docstrings, comments, quotes, blank lines, order) never matters; what
   differs is reported, since the graded module always holds the kit's code
@@ -36,6 +37,7 @@ PURE_STANDARD_LIBRARY = {'copy', 'collections', 'dataclasses', 'functools', 'ite
                          're', 'heapq', 'bisect', 'fractions', 'decimal', 'contextlib', 'textwrap', 'pprint'}
 ALLOWED_IMPORTS = {'numpy', 'interface'} | PURE_STANDARD_LIBRARY
 FORBIDDEN_CALLS = {'exec', 'eval', 'compile', '__import__', 'open', 'input', 'breakpoint'}
+TRACER_NAMES = {'settrace', 'setprofile', 'gettrace', 'getprofile', 'call_tracing', '_getframe', 'f_trace'}
 MODULE = '*'  # findings in module-level code concern every section
 
 POLICY, WRONG, WARNING = 'policy violation', 'wrong answer', 'warning'
@@ -103,6 +105,11 @@ def check_code(tree, sections, extra_imports=()):
                     findings.append(Finding(section, f"line {node.lineno}: {problem}", POLICY))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FORBIDDEN_CALLS:
             findings.append(Finding(section, f"line {node.lineno}: {node.func.id}() is not allowed", POLICY))
+        elif (isinstance(node, ast.Attribute) and node.attr in TRACER_NAMES) or \
+                (isinstance(node, ast.Name) and node.id in TRACER_NAMES):
+            name = node.attr if isinstance(node, ast.Attribute) else node.id
+            findings.append(Finding(section, f"line {node.lineno}: `{name}` is not allowed (it would tamper with the "
+                                             f"checker's line tracer)", POLICY))
     return findings
 
 

@@ -90,6 +90,14 @@ HOSTILE = (
         "os.sys.modules['builtins'].open('/tmp/nn-kit-escape', 'w').write('x')\n"
         "        return inputs.reshape(inputs.shape[0], -1)"),
         {'flatten': 'policy violation'}, 'writing outside the sandbox'),
+    Hostile('switches off the loop tracer', in_section(
+        "return outputs * (grad_outputs - np.sum(",
+        "os.sys.settrace(None)\n        return outputs * (grad_outputs - np.sum("),
+        {'softmax': 'policy violation'}, 'line tracer'),
+    Hostile('switches off the loop tracer through getattr', in_section(
+        "return outputs * (grad_outputs - np.sum(",
+        "getattr(os.sys, 'set' + 'trace')(None)\n        return outputs * (grad_outputs - np.sum("),
+        {'softmax': 'policy violation'}, 'line tracer'),
     Hostile('imports torch in convolve_numpy', in_section("    p = padding\n", "    import torch\n    p = padding\n"),
             {'convolve': 'policy violation'}, 'torch'),
 )
