@@ -192,11 +192,8 @@ class Grader:
         if BY_NAME[name].is_gate:
             return self._grade_gate(name, source, skip_gates)
         cases = self.expected(name)
-        task = {**self._unit_task(name, [scenario for _, scenario, _ in cases], 'unit'),
-                'probes': probes(name), 'traced_lines': spliced.student_lines}
-        run = run_child(source, task, self.limits['unit'])
-        results = run.results.get('cases')
-        failure = child_failure(run, None if isinstance(results, list) else 'malformed results')
+        run, results, failure = self._run_cases(name, source, [scenario for _, scenario, _ in cases], 'unit',
+                                                probes=probes(name), traced_lines=spliced.student_lines)
         if failure:
             return SectionVerdict(name, *failure, run.seconds)
         findings += self._loop_findings(name, run.results, spliced)
@@ -205,11 +202,14 @@ class Grader:
             self._teach(verdict, cases, results, run.arrays, failing, source, spliced)
         return verdict
 
-    def _unit_task(self, name, scenario_list, limits):
-        """The child's task of running ``scenario_list`` of unit section ``name`` under ``self.limits[limits]``
-        (Conv2D on the kit's torch convolution)."""
+    def _run_cases(self, name, source, scenario_list, limits, **task):
+        """(run, per-case results, failure or None) of a child running ``scenario_list`` of unit section
+        ``name`` under ``self.limits[limits]`` (Conv2D on the kit's torch convolution); ``task``: more for it."""
         fast = name in scenarios.FAST_CONVOLVE
-        return {'scenarios': scenario_list, 'fast_convolve': fast, 'torch': fast, 'threads': self.limits[limits].threads}
+        run = run_child(source, {'scenarios': scenario_list, 'fast_convolve': fast, 'torch': fast,
+                                 'threads': self.limits[limits].threads, **task}, self.limits[limits])
+        results = run.results.get('cases')
+        return run, results, child_failure(run, None if isinstance(results, list) else 'malformed results')
 
     def _teach(self, verdict, cases, results, arrays, failing, source, spliced):
         """What a teaching assistant adds to a failing section: the catalogued mistake that alone explains
@@ -222,10 +222,8 @@ class Grader:
         if not candidates:
             return
         expected = [self.diagnoser.run(None, name, candidate) for _, candidate in candidates]
-        run = run_child(source, self._unit_task(name, [candidate for _, candidate in candidates], 'shrink'),
-                        self.limits['shrink'])
-        results = run.results.get('cases')
-        if child_failure(run, None if isinstance(results, list) else 'malformed results'):
+        run, results, failure = self._run_cases(name, source, [candidate for _, candidate in candidates], 'shrink')
+        if failure:
             return  # not shrunk in time: the original case stands
         student = [(actual, failure) for _, actual, failure in
                    student_cases([candidate for _, candidate in candidates], results, run.arrays)]

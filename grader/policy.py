@@ -22,7 +22,7 @@ import copy
 from dataclasses import dataclass
 
 from grader import kit_variants
-from grader.splice import bound_names
+from grader.splice import bound_names, is_docstring
 from instructor.template import enclosing_names, solution_regions, student_regions
 
 NUMERIC_LIBRARIES = {'torch', 'scipy', 'sklearn', 'jax', 'jaxlib', 'tensorflow', 'keras', 'numba', 'cupy', 'theano',
@@ -130,8 +130,7 @@ def without_docstrings(node):
     for child in ast.walk(node):
         body = getattr(child, 'body', None)
         if isinstance(child, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body \
-                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                and isinstance(body[0].value.value, str):
+                and is_docstring(body[0]):
             child.body = body[1:] or [ast.Pass()]
     return node
 

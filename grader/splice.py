@@ -87,13 +87,15 @@ def regions_by_owner(source):
     return owners
 
 
+def is_docstring(node):
+    """Whether a statement is a bare string (a docstring where it stands first in a body)."""
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
 def docstring_free_body(function):
     """The statements of a function after its docstring."""
     body = function.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        body = body[1:]
-    return body
+    return body[1:] if body and is_docstring(body[0]) else body
 
 
 def definition_lines(node):
@@ -215,7 +217,7 @@ def splice(student_source, kit_source):
     header = [node for node in kit_tree.body if getattr(node, 'name', None) not in kit_definitions]
     header_dumps = {ast.dump(node) for node in header}
     for node in header:
-        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):  # the kit's module docstring
+        if not is_docstring(node):  # the kit's module docstring
             writer.kit(kit_lines[node.lineno - 1:node.end_lineno])
 
     def write_class(kit_class, student_class):
@@ -227,8 +229,7 @@ def splice(student_source, kit_source):
             kit_members |= bound_names(member)
         indent = ' ' * kit_class.body[0].col_offset
         for member in student_class.body:
-            if bound_names(member) & kit_members or (isinstance(member, ast.Expr)
-                                                     and isinstance(member.value, ast.Constant)):
+            if bound_names(member) & kit_members or is_docstring(member):
                 continue  # the kit's member (or a docstring)
             first, last = definition_lines(member)
             writer.student(reindent(student_lines[first - 1:last], indent), first)
@@ -247,7 +248,7 @@ def splice(student_source, kit_source):
                 write_kit_lines(*definition_lines(kit_node))
         elif names & set(kit_definitions) or ast.dump(node) in header_dumps:
             continue  # rebinds kit code (reported by the policy), or repeats the kit's imports
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node is student_tree.body[0]:
+        elif is_docstring(node) and node is student_tree.body[0]:
             continue  # the module docstring
         else:
             first, last = definition_lines(node)
