@@ -1,0 +1,126 @@
+"""The assignments the checker hosts: what is specific to one homework, behind one object.
+
+The template generator, release, sandbox, comparison, policy engine, reports, executor and
+service are shared; they ask an ``Assignment`` for the homework's files, sections, public
+cases, hidden scenarios and gates.  Every homework keeps its own ``interface.py`` and
+``solution.py`` (``from interface import *``), so a process holding two of them loads each
+reference with its own interface (``load``).
+
+    numpy-nn     the repository's top level: interface.py, solution.py, public_tests/, grader/
+    autoencoder  assignments/autoencoder/
+"""
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = 'numpy-nn'
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str                 # what --assignment takes
+    title: str
+    root: Path                # holds interface.py, solution.py (the reference) and, for students, run.py
+    sections_module: str      # SECTIONS: the points table
+    cases_module: str         # registers the public cases with public_tests.framework.case
+    scenarios_module: str     # hidden scenarios: scenarios(section), categories(section), TORCH_SECTIONS
+    execute_file: Path        # runs one scenario on a solution module: kit_execute.py in the sandbox
+    gates_module: str         # GATES, load_gate_data, train_and_predict, judge, run_gate: kit_gates.py in the sandbox
+    training_module: str      # train_command: ./run.py train
+    handout: Path = None      # the assignment text shipped to students
+    teaches: bool = False     # a mistake catalogue and shrinking ladders exist (grader/diagnose.py)
+    shipped: tuple = field(default=())  # more (source, name in the release) pairs for the student kit
+
+    @property
+    def reference_path(self):
+        return self.root / 'solution.py'
+
+    @property
+    def interface_path(self):
+        return self.root / 'interface.py'
+
+    @cached_property
+    def sections(self):
+        return importlib.import_module(self.sections_module).SECTIONS
+
+    @cached_property
+    def by_name(self):
+        return {section.name: section for section in self.sections}
+
+    @property
+    def unit_sections(self):
+        return tuple(section for section in self.sections if not section.is_gate)
+
+    @property
+    def gate_sections(self):
+        return tuple(section for section in self.sections if section.is_gate)
+
+    @property
+    def total_points(self):
+        return sum(section.points for section in self.sections)
+
+    def module(self, role):
+        """The assignment's module for ``role``: 'scenarios', 'gates', 'cases', 'training'."""
+        return importlib.import_module(getattr(self, f'{role}_module'))
+
+    @property
+    def gates(self):
+        return self.module('gates').GATES
+
+    def load(self, path, module_name):
+        """Import the Python file ``path`` as ``module_name`` with this assignment's interface as
+        ``interface`` (restored afterwards: each module keeps the names it imported)."""
+        return _import(path, module_name, self.interface_module())
+
+    @cached_property
+    def _interface(self):
+        if self.interface_path == KIT_ROOT / 'interface.py':
+            return importlib.import_module('interface')
+        return _import(self.interface_path, f"interface_{self.name.replace('-', '_')}", None)
+
+    def interface_module(self):
+        return self._interface
+
+
+def _import(path, module_name, interface):
+    saved = sys.modules.get('interface')
+    if interface is not None:
+        sys.modules['interface'] = interface
+    try:
+        spec = importlib.util.spec_from_file_location(module_name, Path(path).resolve())
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        if interface is not None:
+            if saved is None:
+                sys.modules.pop('interface', None)
+            else:
+                sys.modules['interface'] = saved
+
+
+AUTOENCODER_ROOT = KIT_ROOT / 'assignments' / 'autoencoder'
+ASSIGNMENTS = {
+    'numpy-nn': Assignment(
+        'numpy-nn', 'Training multilayer neural networks on numpy', KIT_ROOT,
+        'public_tests.sections', 'public_tests.cases', 'grader.scenarios', KIT_ROOT / 'grader' / 'execute.py',
+        'public_tests.gates', 'public_tests.training_report', teaches=True),
+    'autoencoder': Assignment(
+        'autoencoder', 'Automatic differentiation for an autoencoder', AUTOENCODER_ROOT,
+        'assignments.autoencoder.sections', 'assignments.autoencoder.public_cases',
+        'assignments.autoencoder.scenarios', AUTOENCODER_ROOT / 'execute.py',
+        'assignments.autoencoder.gates', 'assignments.autoencoder.training', handout=AUTOENCODER_ROOT / 'handout.md'),
+}
+
+
+def get(name=None):
+    """The assignment called ``name`` (default: numpy-nn); SystemExit naming the choices otherwise."""
+    name = name or DEFAULT
+    if name not in ASSIGNMENTS:
+        raise SystemExit(f"unknown assignment '{name}'. Choices: {', '.join(ASSIGNMENTS)}")
+    return ASSIGNMENTS[name]

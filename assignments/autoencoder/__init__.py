@@ -1,0 +1,1 @@
+"""The second assignment: automatic differentiation for an autoencoder (R_p passes, Hessian-vector products)."""

@@ -1,0 +1,202 @@
+"""Kit code of the autoencoder assignment: base classes, the network, the optimisation loop.
+
+Arrays follow the assignment's layout: a batch is ``(units, batch)``, one column per
+object.  Parameters travel as one flat vector ``(num_params,)``: each layer's extended
+matrix ``W_bar = [W, b]`` of shape ``(num_outputs, num_inputs + 1)`` (or ``W`` alone,
+``(num_outputs, num_inputs)``, without a bias), flattened in C order, layer after layer.
+
+Everything here accepts complex arrays as well as real ones, so that the complex-step
+check ``Im F(theta + i eps p) / eps`` can run through a student's layers.
+"""
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+
+class BaseActivationFunction(ABC):
+    """A scalar function g applied elementwise; every method maps an array X to one of X's shape."""
+
+    @abstractmethod
+    def val(self, X):
+        """g(X)."""
+
+    @abstractmethod
+    def deriv(self, X):
+        """g'(X)."""
+
+    @abstractmethod
+    def second_deriv(self, X):
+        """g''(X)."""
+
+
+class BaseLayer(ABC):
+    """A layer of an ``FFNet``: forward and backward passes and their R_p versions (see FCLayer)."""
+
+    @abstractmethod
+    def get_params_number(self):
+        """The number of parameters of the layer."""
+
+    @abstractmethod
+    def get_weights(self):
+        """The parameters as a vector (num_params,)."""
+
+    @abstractmethod
+    def set_weights(self, w):
+        """Take the parameters from the vector ``w`` (num_params,)."""
+
+    @abstractmethod
+    def set_direction(self, p):
+        """Take the direction of the R_p passes from the vector ``p`` (num_params,)."""
+
+    @abstractmethod
+    def forward(self, inputs):
+        """(num_inputs, batch) -> outputs (num_outputs, batch)."""
+
+    @abstractmethod
+    def backward(self, derivs):
+        """dL/d outputs (num_outputs, batch) -> (dL/d inputs (num_inputs, batch), dL/d weights (num_params,))."""
+
+    @abstractmethod
+    def Rp_forward(self, Rp_inputs):
+        """R_p{inputs} (num_inputs, batch) -> R_p{outputs} (num_outputs, batch)."""
+
+    @abstractmethod
+    def Rp_backward(self, Rp_derivs):
+        """R_p{dL/d outputs} (num_outputs, batch) -> (R_p{dL/d inputs}, R_p{dL/d weights} (num_params,))."""
+
+    @abstractmethod
+    def get_activations(self):
+        """The outputs of the last forward pass (num_outputs, batch)."""
+
+
+class ShapeError(ValueError):
+    """A layer or a step returned an array of the wrong shape (the kit's check)."""
+
+
+def check_shape(value, shape, what):
+    """``value`` must be an ndarray of ``shape``; returns it."""
+    if not isinstance(value, np.ndarray):
+        raise ShapeError(f"{what} returned {type(value).__name__}, expected a numpy array of shape {shape}")
+    if value.shape != tuple(shape):
+        raise ShapeError(f"{what} returned shape {value.shape}, expected {tuple(shape)}")
+    return value
+
+
+class FFNet:
+    """A feed-forward network: the layers one after another (provided in full)."""
+
+    def __init__(self, layers):
+        """:param layers: list of BaseLayer instances, the outputs of each feeding the next."""
+        self.layers = list(layers)
+        self.params_number = sum(layer.get_params_number() for layer in self.layers)
+        self.inputs = None  # the batch of the last compute_outputs, (num_inputs, batch)
+
+    def _split(self, vector):
+        """The slices of a (num_params,) vector, one per layer."""
+        vector = check_shape(np.asarray(vector), (self.params_number,), 'the parameter vector')
+        start = 0
+        for layer in self.layers:
+            count = layer.get_params_number()
+            yield layer, vector[start:start + count]
+            start += count
+
+    def set_weights(self, w):
+        """:param w: (num_params,) parameters of every layer, in layer order."""
+        for layer, part in self._split(w):
+            layer.set_weights(part)
+
+    def get_weights(self):
+        """(num_params,) parameters of every layer, in layer order."""
+        return np.concatenate([layer.get_weights() for layer in self.layers])
+
+    def set_direction(self, p):
+        """:param p: (num_params,) direction of the R_p passes (for Hessian-vector products)."""
+        for layer, part in self._split(p):
+            layer.set_direction(part)
+
+    def compute_outputs(self, inputs):
+        """Forward pass: inputs (num_inputs, batch) -> outputs (num_outputs, batch)."""
+        self.inputs = inputs
+        outputs = inputs
+        for number, layer in enumerate(self.layers):
+            outputs = check_shape(layer.forward(outputs), (layer.shape[1], inputs.shape[1]),
+                                  f"layer {number}: forward")
+        return outputs
+
+    def compute_loss_grad(self, derivs):
+        """Backward pass: dL/d outputs (num_outputs, batch) -> dL/d parameters (num_params,)."""
+        grads = []
+        for number in reversed(range(len(self.layers))):
+            layer = self.layers[number]
+            derivs, grad = layer.backward(derivs)
+            check_shape(derivs, (layer.shape[0], self.inputs.shape[1]), f"layer {number}: backward (inputs)")
+            grads.append(check_shape(grad, (layer.get_params_number(),), f"layer {number}: backward (weights)"))
+        return np.concatenate(grads[::-1])
+
+    def compute_Rp_outputs(self):
+        """R_p forward pass after compute_outputs: R_p{outputs} (num_outputs, batch); R_p{inputs} = 0."""
+        Rp_outputs = np.zeros_like(self.inputs)
+        for number, layer in enumerate(self.layers):
+            Rp_outputs = check_shape(layer.Rp_forward(Rp_outputs), (layer.shape[1], self.inputs.shape[1]),
+                                     f"layer {number}: Rp_forward")
+        return Rp_outputs
+
+    def compute_loss_Rp_grad(self, Rp_derivs):
+        """R_p backward pass after compute_outputs, compute_loss_grad and compute_Rp_outputs:
+        R_p{dL/d outputs} (num_outputs, batch) -> R_p{dL/d parameters} (num_params,)."""
+        grads = []
+        for number in reversed(range(len(self.layers))):
+            layer = self.layers[number]
+            Rp_derivs, grad = layer.Rp_backward(Rp_derivs)
+            check_shape(Rp_derivs, (layer.shape[0], self.inputs.shape[1]), f"layer {number}: Rp_backward (inputs)")
+            grads.append(check_shape(grad, (layer.get_params_number(),), f"layer {number}: Rp_backward (weights)"))
+        return np.concatenate(grads[::-1])
+
+    def get_activations(self, layer_number):
+        """The outputs of layer ``layer_number`` in the last forward pass (layer_num_outputs, batch)."""
+        return self.layers[layer_number].get_activations()
+
+
+def objective(model, inputs, weights, l2_coef):
+    """(F + l2_coef/2 ||w||^2, its gradient (num_params,)) at ``weights`` on ``inputs`` (num_features, batch)."""
+    model.net.set_weights(weights)
+    loss, grad = model.compute_loss(inputs)
+    check_shape(np.asarray(grad), (weights.size,), 'compute_loss (gradient)')
+    return float(np.real(loss)) + 0.5 * l2_coef * float(weights @ weights), np.asarray(grad) + l2_coef * weights
+
+
+def minimize(model, inputs, step, num_epoch, minibatch_size, l2_coef, test_inputs=None, display=False):
+    """The loop shared by every optimiser; ``step(weights, grad, iteration)`` is the method's own rule.
+
+    Each epoch draws ``order = np.random.permutation(num_objects)`` (one draw per epoch, nothing
+    else random) and walks through it in consecutive minibatches of ``minibatch_size`` objects (the
+    last one may be smaller).  For each minibatch, ``step`` gets the weights (num_params,), the
+    gradient of the regularised objective on the minibatch (num_params,), and the step's number
+    (1, 2, ... over the whole run), and returns the new weights (num_params,).
+
+    Returns the history, one value per epoch, taken at the end of it: ``train_loss`` and
+    ``train_grad`` (the regularised objective and its gradient's norm on all of ``inputs``),
+    ``test_loss`` and ``test_grad`` (the same on ``test_inputs``; empty lists without them).
+    """
+    weights = np.array(model.net.get_weights(), dtype=np.float64)
+    history = {'train_loss': [], 'train_grad': [], 'test_loss': [], 'test_grad': []}
+    num_objects, iteration = inputs.shape[1], 0
+    for epoch in range(num_epoch):
+        order = np.random.permutation(num_objects)
+        for start in range(0, num_objects, minibatch_size):
+            _, grad = objective(model, inputs[:, order[start:start + minibatch_size]], weights, l2_coef)
+            iteration += 1
+            weights = check_shape(step(weights, grad, iteration), weights.shape, f"the step rule (step {iteration})")
+            if not np.all(np.isfinite(weights)):
+                raise FloatingPointError(f"step {iteration} made the weights NaN or infinite")
+        for name, data in (('train', inputs), ('test', test_inputs)):
+            if data is not None:
+                loss, grad = objective(model, data, weights, l2_coef)
+                history[f'{name}_loss'].append(loss)
+                history[f'{name}_grad'].append(float(np.linalg.norm(grad)))
+        if display:
+            shown = f"train loss {history['train_loss'][-1]:.5f}" + (
+                f", test loss {history['test_loss'][-1]:.5f}" if test_inputs is not None else '')
+            print(f"Epoch {epoch + 1}/{num_epoch}: {shown}", flush=True)
+    model.net.set_weights(weights)
+    return history
