@@ -172,8 +172,10 @@ class FCLayer(BaseLayer):
     def forward(self, inputs):
         """
         :param inputs: (num_inputs, batch)
-        :return: outputs (num_outputs, batch); keep in self.inputs, self.u, self.outputs what
-                 the other passes need (self.outputs is what get_activations returns)
+        :return: outputs (num_outputs, batch)
+
+        Keep self.inputs (the inputs), self.u (W_bar z_bar_in, (num_outputs, batch)) and
+        self.outputs (what get_activations returns): the R_p passes read them.
         """
         # BEGIN SOLUTION fclayer
         self.inputs = inputs
@@ -186,12 +188,14 @@ class FCLayer(BaseLayer):
         """
         :param derivs: dL/d outputs (num_outputs, batch)
         :return: (dL/d inputs (num_inputs, batch), dL/d weights (num_params,), summed over the batch)
+
+        Keep self.derivs (the derivs): Rp_backward reads it.
         """
         # BEGIN SOLUTION fclayer
         self.derivs = derivs
-        self.u_derivs = derivs * self.afun.deriv(self.u)
-        weights_grad = self.u_derivs @ self.extend(self.inputs).T
-        return self.weights[:, :self.shape[0]].T @ self.u_derivs, weights_grad.ravel()
+        u_derivs = derivs * self.afun.deriv(self.u)
+        weights_grad = u_derivs @ self.extend(self.inputs).T
+        return self.weights[:, :self.shape[0]].T @ u_derivs, weights_grad.ravel()
         # END SOLUTION
 
     def Rp_forward(self, Rp_inputs):
@@ -213,12 +217,13 @@ class FCLayer(BaseLayer):
         """
         # BEGIN SOLUTION rp
         num_inputs = self.shape[0]
+        u_derivs = self.derivs * self.afun.deriv(self.u)
         # R{dL/du} = R{dL/dz} g'(u) + dL/dz g''(u) R{u}
         Rp_u_derivs = Rp_derivs * self.afun.deriv(self.u) + self.derivs * self.afun.second_deriv(self.u) * self.Rp_u
         Rp_extended = np.vstack([self.Rp_inputs, np.zeros((1, self.Rp_inputs.shape[1]))]) \
             if self.use_bias else self.Rp_inputs
-        Rp_weights_grad = Rp_u_derivs @ self.extend(self.inputs).T + self.u_derivs @ Rp_extended.T
-        Rp_inputs_derivs = (self.direction[:, :num_inputs].T @ self.u_derivs
+        Rp_weights_grad = Rp_u_derivs @ self.extend(self.inputs).T + u_derivs @ Rp_extended.T
+        Rp_inputs_derivs = (self.direction[:, :num_inputs].T @ u_derivs
                             + self.weights[:, :num_inputs].T @ Rp_u_derivs)
         return Rp_inputs_derivs, Rp_weights_grad.ravel()
         # END SOLUTION

@@ -1,0 +1,294 @@
+"""Run one hidden scenario of the autoencoder assignment on a solution module; returns plain arrays.
+
+Runs in the grader on the reference (expected values) and in the sandboxed child on the
+submission (as kit_execute.py, next to this assignment's interface.py).  Each section is
+judged on its own: the layer sections use the kit's own activation (``Wave``), and the
+Autoencoder sections run on the kit's oracle layers (``TorchLayer``: torch autograd and
+forward-mode jvp, float64 or complex128), so a wrong FCLayer costs fclayer and rp alone.
+
+A scenario is a dict:
+  {'kind': 'activation', 'class', 'kwargs', 'X', 'X_imag' (optional: then X + i X_imag, val only)}
+  {'kind': 'layer', 'pass': 'fclayer' | 'rp', 'shape', 'use_bias', 'weights', 'inputs', 'derivs',
+   'direction', 'Rp_inputs', 'Rp_derivs', 'weights_imag', 'inputs_imag' (complex forward, optional)}
+  {'kind': 'autoencoder', 'method': 'loss' | 'hessvec' | 'gaussnewton', 'layers': [[n_in, n_out, bias]],
+   'weights', 'inputs', 'p', 'weights_imag' = step * p and 'step' (the complex step of the loss, optional)}
+  {'kind': 'optimizer', 'method': 'run_sgd' | ..., 'kwargs', 'layers', 'weights', 'inputs',
+   'test_inputs' (optional), 'seed'}
+"""
+import traceback
+
+import numpy as np
+
+import interface
+
+
+class Output:
+    """What one call produced: ``array`` (a plain ndarray), or ``problem`` (text)."""
+
+    def __init__(self, array=None, problem=None):
+        self.array, self.problem = array, problem
+
+
+class StepFailed(Exception):
+    """The student's code raised; ``message`` is the exception and its place in solution.py."""
+
+
+def as_output(value, what, part=None):
+    """``value`` as a real Output; ``part`` ('real' or 'imag') takes that part of a complex array."""
+    if isinstance(value, (float, int, complex, np.number)) and not isinstance(value, bool):
+        value = np.asarray(value)
+    if type(value) is not np.ndarray:
+        return Output(problem=f"{what} returned {type(value).__module__}.{type(value).__qualname__}, "
+                              f"expected numpy.ndarray")
+    if value.dtype.kind not in 'biufc':
+        return Output(problem=f"{what} returned an array of dtype {value.dtype}, expected numbers")
+    if part is not None:
+        return Output(np.array(getattr(value, part), dtype=np.float64))
+    if value.dtype.kind == 'c':
+        return Output(problem=f"{what} returned complex numbers for real inputs")
+    return Output(np.array(value))
+
+
+def describe_exception(error):
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.endswith('solution.py')]
+    where = ''.join(f"\n  solution.py, line {frame.lineno}, in {frame.name}: {frame.line}" for frame in frames[-3:])
+    return f"{type(error).__name__}: {str(error)[:500]}{where}"
+
+
+def call(function, what, *args):
+    try:
+        return function(*args)
+    except Exception as error:  # noqa: BLE001 - the student's code may raise anything
+        raise StepFailed(f"{what}: {describe_exception(error)}") from None
+
+
+def complex_or_real(scenario, name):
+    """scenario[name] + 1j * scenario[name + '_imag'] when the scenario has the imaginary part."""
+    value = np.array(scenario[name])
+    imag = scenario.get(f'{name}_imag')
+    return value if imag is None else value + 1j * np.array(imag)
+
+
+# -- the kit's own activation and oracle layer (not the reference: nothing of a student section) --
+class Wave(interface.BaseActivationFunction):
+    """g(s) = sin(s) + s / 2: analytic (complex inputs work), with g'' nonzero almost everywhere."""
+
+    def val(self, X):
+        return np.sin(X) + X / 2
+
+    def deriv(self, X):
+        return np.cos(X) + 0.5
+
+    def second_deriv(self, X):
+        return -np.sin(X)
+
+
+def _torch():
+    import torch
+    return torch
+
+
+class TorchLayer(interface.BaseLayer):
+    """A fully connected layer with g = Wave whose passes torch differentiates (float64, complex128).
+
+    forward: z = g(W_bar [x; 1]); backward: the vector-Jacobian product of forward at (W_bar, x);
+    the R_p passes: jvps of forward and of backward in the direction (P_bar, R{x}, R{dL/dz}).
+    For complex (holomorphic) arguments, J^T v = conj(torch's vjp(conj(v))).
+    """
+
+    def __init__(self, shape, use_bias):
+        self.shape, self.use_bias = tuple(shape), use_bias
+        self.weights = np.zeros((self.shape[1], self.shape[0] + (1 if use_bias else 0)))
+        self.direction = np.zeros_like(self.weights)
+
+    def get_params_number(self):
+        return self.weights.size
+
+    def get_weights(self):
+        return self.weights.ravel().copy()
+
+    def set_weights(self, w):
+        self.weights = np.array(w).reshape(self.weights.shape)
+
+    def set_direction(self, p):
+        self.direction = np.array(p).reshape(self.weights.shape)
+
+    def get_activations(self):
+        return self.outputs
+
+    @staticmethod
+    def _tensor(array):
+        torch = _torch()
+        array = np.asarray(array)
+        return torch.tensor(array, dtype=torch.complex128 if array.dtype.kind == 'c' else torch.float64)
+
+    def _forward(self, weights, inputs):
+        torch = _torch()
+        if weights.dtype != inputs.dtype:
+            weights, inputs = weights.to(torch.complex128), inputs.to(torch.complex128)
+        u = weights[:, :self.shape[0]] @ inputs
+        if self.use_bias:
+            u = u + weights[:, self.shape[0]:]
+        return torch.sin(u) + u / 2
+
+    def _vjp(self, weights, inputs, derivs):
+        torch = _torch()
+        holomorphic = derivs.is_complex() or weights.is_complex() or inputs.is_complex()
+        if holomorphic:
+            weights, inputs, derivs = (t.to(torch.complex128) for t in (weights, inputs, derivs))
+        _, pullback = torch.func.vjp(self._forward, weights, inputs)
+        weights_grad, inputs_grad = pullback(derivs.conj() if holomorphic else derivs)
+        if holomorphic:
+            weights_grad, inputs_grad = weights_grad.conj().resolve_conj(), inputs_grad.conj().resolve_conj()
+        return inputs_grad, weights_grad
+
+    def forward(self, inputs):
+        self.inputs = inputs
+        self.outputs = self._forward(self._tensor(self.weights), self._tensor(inputs)).numpy()
+        return self.outputs
+
+    def backward(self, derivs):
+        self.derivs = derivs
+        inputs_grad, weights_grad = self._vjp(self._tensor(self.weights), self._tensor(self.inputs),
+                                              self._tensor(derivs))
+        return inputs_grad.numpy(), weights_grad.numpy().ravel()
+
+    def Rp_forward(self, Rp_inputs):
+        torch = _torch()
+        self.Rp_inputs = Rp_inputs
+        _, tangent = torch.func.jvp(self._forward, (self._tensor(self.weights), self._tensor(self.inputs)),
+                                    (self._tensor(self.direction), self._tensor(Rp_inputs)))
+        return tangent.numpy()
+
+    def Rp_backward(self, Rp_derivs):
+        torch = _torch()
+        primals = tuple(self._tensor(a) for a in (self.weights, self.inputs, self.derivs))
+        tangents = tuple(self._tensor(a) for a in (self.direction, self.Rp_inputs, Rp_derivs))
+        _, (inputs_tangent, weights_tangent) = torch.func.jvp(self._vjp, primals, tangents)
+        return inputs_tangent.numpy(), weights_tangent.numpy().ravel()
+
+
+def oracle_autoencoder(solution, scenario):
+    """The student's Autoencoder over the kit's oracle layers, its weights set."""
+    layers = [TorchLayer((n_in, n_out), bool(bias)) for n_in, n_out, bias in scenario['layers']]
+    autoencoder = call(lambda: solution.Autoencoder(layers), 'Autoencoder(layers)')
+    net = interface.FFNet(layers)  # the kit's network, whatever the constructor did with it
+    autoencoder.net = net
+    net.set_weights(complex_or_real(scenario, 'weights'))
+    return autoencoder, net
+
+
+def oracle_loss(net, inputs):
+    """(F, grad F) through the oracle layers: what compute_loss must return."""
+    outputs = net.compute_outputs(inputs)
+    residual = outputs - inputs
+    return 0.5 * np.sum(residual * residual) / inputs.shape[1], net.compute_loss_grad(residual / inputs.shape[1])
+
+
+# -- the runners ---------------------------------------------------------------------------
+def run_activation(solution, scenario, record):
+    function = call(lambda: getattr(solution, scenario['class'])(**scenario.get('kwargs', {})), 'constructor')
+    X = complex_or_real(scenario, 'X')
+    if X.dtype.kind == 'c':
+        value = call(function.val, 'val (complex inputs)', X)
+        record('val.real', value, 'val (complex inputs)', 'real')
+        record('val.imag', value, 'val (complex inputs)', 'imag')
+        return
+    for method in ('val', 'deriv', 'second_deriv'):
+        record(method, call(getattr(function, method), method, X), method)
+
+
+def run_layer(solution, scenario, record):
+    shape, use_bias = tuple(scenario['shape']), bool(scenario['use_bias'])
+    layer = call(lambda: solution.FCLayer(shape, Wave(), use_bias), 'FCLayer(shape, afun, use_bias)')
+    call(layer.set_weights, 'set_weights', complex_or_real(scenario, 'weights'))
+    inputs = complex_or_real(scenario, 'inputs')
+    if inputs.dtype.kind == 'c' or np.iscomplexobj(layer.weights):
+        outputs = call(layer.forward, 'forward (complex inputs)', inputs)
+        record('outputs.real', outputs, 'forward (complex inputs)', 'real')
+        record('outputs.imag', outputs, 'forward (complex inputs)', 'imag')
+        return
+    outputs = call(layer.forward, 'forward', inputs)
+    backward = call(layer.backward, 'backward', np.array(scenario['derivs']))
+    if scenario['pass'] == 'fclayer':
+        record('outputs', outputs, 'forward')
+        _record_pair(record, backward, 'backward', ('inputs_derivs', 'weights_grad'))
+        return
+    # The R_p passes read what forward and backward kept: the kit puts the true values there, so
+    # that rp is judged on its own (a wrong forward costs fclayer).
+    oracle = TorchLayer(shape, use_bias)
+    oracle.set_weights(scenario['weights'])
+    layer.inputs, layer.outputs, layer.derivs = inputs, oracle.forward(inputs), np.array(scenario['derivs'])
+    layer.u = oracle.weights[:, :shape[0]] @ inputs + (oracle.weights[:, shape[0]:] if use_bias else 0)
+    call(layer.set_direction, 'set_direction', np.array(scenario['direction']))
+    record('Rp_outputs', call(layer.Rp_forward, 'Rp_forward', np.array(scenario['Rp_inputs'])), 'Rp_forward')
+    _record_pair(record, call(layer.Rp_backward, 'Rp_backward', np.array(scenario['Rp_derivs'])), 'Rp_backward',
+                 ('Rp_inputs_derivs', 'Rp_weights_grad'))
+
+
+def _record_pair(record, value, what, names):
+    if not (isinstance(value, tuple) and len(value) == 2):
+        record(names[0], value, f"{what} (expected a pair of arrays)")
+        return
+    for name, part in zip(names, value):
+        record(name, part, f"{what}: {name}")
+
+
+def run_autoencoder(solution, scenario, record):
+    autoencoder, net = oracle_autoencoder(solution, scenario)
+    inputs, method = np.array(scenario['inputs']), scenario['method']
+    if method == 'loss':
+        result = call(autoencoder.compute_loss, 'compute_loss', inputs)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            record('loss', result, 'compute_loss (expected (loss, gradient))')
+            return
+        loss, grad = result
+        if scenario.get('weights_imag') is not None:  # the complex step: Im F(theta + i h p) / h = grad F . p
+            step = scenario['step']
+            record('loss.imag / step', loss / step if np.iscomplexobj(loss) else 0 * np.asarray(loss),
+                   'compute_loss (complex weights): loss', 'imag')
+            record('grad.real', grad, 'compute_loss (complex weights): gradient', 'real')
+        else:
+            record('loss', loss, 'compute_loss: loss')
+            record('grad', grad, 'compute_loss: gradient')
+        return
+    try:  # whatever the student's compute_loss keeps, then the true forward and backward state
+        autoencoder.compute_loss(inputs)
+    except Exception:  # noqa: BLE001 - judged in the loss section
+        pass
+    oracle_loss(net, inputs)
+    function = {'hessvec': autoencoder.compute_hessvec, 'gaussnewton': autoencoder.compute_gaussnewtonvec}[method]
+    name = function.__name__
+    record('product', call(function, name, np.array(scenario['p'])), name)
+
+
+def run_optimizer(solution, scenario, record):
+    autoencoder, net = oracle_autoencoder(solution, scenario)
+    autoencoder.compute_loss = lambda inputs: oracle_loss(net, inputs)  # the optimiser alone is judged
+    method = getattr(autoencoder, scenario['method'])
+    np.random.seed(scenario['seed'])
+    test_inputs = scenario.get('test_inputs')
+    history = call(lambda: method(np.array(scenario['inputs']), test_inputs=test_inputs, **scenario['kwargs']),
+                   scenario['method'])
+    record('weights', net.get_weights(), f"{scenario['method']}: the final weights")
+    if isinstance(history, dict):
+        for key in ('train_loss', 'train_grad', 'test_loss', 'test_grad'):
+            record(f'history.{key}', np.array(history.get(key, []), dtype=np.float64), f"history['{key}']")
+
+
+RUNNERS = {'activation': run_activation, 'layer': run_layer, 'autoencoder': run_autoencoder,
+           'optimizer': run_optimizer}
+
+
+def run_scenario(solution, scenario):
+    """({output name: Output}, failure text or None) of ``scenario`` on ``solution``."""
+    outputs = {}
+
+    def record(name, value, what, part=None):
+        outputs[name] = as_output(value, what, part)
+
+    try:
+        RUNNERS[scenario['kind']](solution, scenario, record)
+    except StepFailed as failure:
+        return outputs, str(failure)
+    return outputs, None
