@@ -3,6 +3,7 @@
 
   ./run.py unittest NAME [NAME ...]   check sections of ./solution.py (names: ./run.py unittest --help)
   ./run.py train mnist|cifar10        train the solution's model, save curves and sample predictions
+  ./run.py --assignment autoencoder unittest fclayer     the same for the second assignment
 """
 import argparse
 import sys
@@ -21,19 +22,18 @@ def add_data_options(parser):
 
 def unittest(args):
     from public_tests.runner import unittest_command
-    return unittest_command(args.names, args.solution, args.data_dir, args.allow_unverified)
+    return unittest_command(args.names, args.solution, args.data_dir, args.allow_unverified, args.assignment)
 
 
 def train(args):
-    from public_tests.training_report import train_command
-    return train_command(args.dataset, args.solution, args.out, args.data_dir, args.allow_unverified)
+    return args.homework.module('training').train(args)
 
 
 # BEGIN INSTRUCTOR
 def release(args):
     from instructor.release import write_release
-    write_release(KIT_ROOT, Path(args.out_dir))
-    print(f"Student kit written to {args.out_dir}")
+    write_release(KIT_ROOT, Path(args.out_dir), args.assignment)
+    print(f"Student kit of '{args.assignment}' written to {args.out_dir}")
     return 0
 
 
@@ -144,21 +144,29 @@ def submit(args):
 
 
 def main(argv=None):
+    import assignments
+    chosen = argparse.ArgumentParser(add_help=False)
+    chosen.add_argument('--assignment', choices=tuple(assignments.ASSIGNMENTS), default=assignments.DEFAULT)
+    homework = assignments.get(chosen.parse_known_args(argv)[0].assignment)
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--assignment', choices=tuple(assignments.ASSIGNMENTS), default=homework.name,
+                        help=f"the homework (default: {assignments.DEFAULT})")
+    parser.set_defaults(homework=homework)
     commands = parser.add_subparsers(dest='command', required=True)
 
-    from public_tests.sections import SECTIONS
     command = commands.add_parser('unittest', help="run the public tests of one or more sections",
-                                  description="names: " + ', '.join(s.name for s in SECTIONS) +
-                                              ", units (the 12 unit sections), all (everything)")
+                                  description="names: " + ', '.join(s.name for s in homework.sections) +
+                                              f", units (the {len(homework.unit_sections)} unit sections), "
+                                              "all (everything)")
     command.add_argument('names', nargs='+')
-    command.add_argument('--solution', default=str(KIT_ROOT / 'solution.py'))
+    command.add_argument('--solution', default=str(homework.root / 'solution.py'))
     add_data_options(command)
     command.set_defaults(handler=unittest)
 
-    command = commands.add_parser('train', help="train a model, save training curves and predictions as PNG")
-    command.add_argument('dataset', choices=('mnist', 'cifar10'))
-    command.add_argument('--solution', default=str(KIT_ROOT / 'solution.py'))
+    command = commands.add_parser('train', help="train a model, save training curves and pictures as PNG")
+    homework.module('training').add_train_arguments(command)
+    command.add_argument('--solution', default=str(homework.root / 'solution.py'))
     command.add_argument('--out', default='.', help="folder for the PNG files")
     add_data_options(command)
     command.set_defaults(handler=train)

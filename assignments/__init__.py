@@ -9,6 +9,7 @@ reference with its own interface (``load``).
     numpy-nn     the repository's top level: interface.py, solution.py, public_tests/, grader/
     autoencoder  assignments/autoencoder/
 """
+import contextlib
 import importlib
 import importlib.util
 import sys
@@ -17,7 +18,8 @@ from functools import cached_property
 from pathlib import Path
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = 'numpy-nn'
+RELEASED = KIT_ROOT / 'ASSIGNMENT'  # in a student kit: the assignment it holds (see instructor/release.py)
+DEFAULT = RELEASED.read_text().strip() if RELEASED.is_file() else 'numpy-nn'
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,18 @@ class Assignment:
     root: Path                # holds interface.py, solution.py (the reference) and, for students, run.py
     sections_module: str      # SECTIONS: the points table
     cases_module: str         # registers the public cases with public_tests.framework.case
-    scenarios_module: str     # hidden scenarios: scenarios(section), categories(section), TORCH_SECTIONS
-    execute_file: Path        # runs one scenario on a solution module: kit_execute.py in the sandbox
-    gates_module: str         # GATES, load_gate_data, train_and_predict, judge, run_gate: kit_gates.py in the sandbox
+    scenarios_module: str     # hidden scenarios: scenarios(section), categories(section), FAST_CONVOLVE, TORCH_SECTIONS
+    execute_module: str       # run_scenario(solution, scenario), running(task): kit_execute.py in the sandbox
+    gates_module: str         # GATES, TRAINING_NAMES, load_gate_data, train_and_predict, judge, run_gate: kit_gates.py
     training_module: str      # train_command: ./run.py train
     handout: Path = None      # the assignment text shipped to students
     teaches: bool = False     # a mistake catalogue and shrinking ladders exist (grader/diagnose.py)
     shipped: tuple = field(default=())  # more (source, name in the release) pairs for the student kit
+
+    @property
+    def module_suffix(self):
+        """The assignment's name as part of a module name."""
+        return self.name.replace('-', '_')
 
     @property
     def reference_path(self):
@@ -64,58 +71,84 @@ class Assignment:
         return sum(section.points for section in self.sections)
 
     def module(self, role):
-        """The assignment's module for ``role``: 'scenarios', 'gates', 'cases', 'training'."""
-        return importlib.import_module(getattr(self, f'{role}_module'))
+        """The assignment's module for ``role``: 'scenarios', 'execute', 'gates', 'cases', 'training'."""
+        with self.interface_bound():
+            return importlib.import_module(getattr(self, f'{role}_module'))
+
+    def module_file(self, role):
+        return Path(importlib.util.find_spec(getattr(self, f'{role}_module')).origin)
 
     @property
     def gates(self):
         return self.module('gates').GATES
 
+    def sandbox_files(self):
+        """{file in the sandbox: source}: this assignment's interface, scenario runner and gates."""
+        return {'interface.py': self.interface_path, 'kit_execute.py': self.module_file('execute'),
+                'kit_gates.py': self.module_file('gates')}
+
     def load(self, path, module_name):
         """Import the Python file ``path`` as ``module_name`` with this assignment's interface as
         ``interface`` (restored afterwards: each module keeps the names it imported)."""
-        return _import(path, module_name, self.interface_module())
+        with self.interface_bound():
+            spec = importlib.util.spec_from_file_location(module_name, Path(path).resolve())
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+            return module
 
-    @cached_property
-    def _interface(self):
+    @contextlib.contextmanager
+    def interface_bound(self):
+        """``import interface`` gives this assignment's interface meanwhile."""
         if self.interface_path == KIT_ROOT / 'interface.py':
-            return importlib.import_module('interface')
-        return _import(self.interface_path, f"interface_{self.name.replace('-', '_')}", None)
-
-    def interface_module(self):
-        return self._interface
-
-
-def _import(path, module_name, interface):
-    saved = sys.modules.get('interface')
-    if interface is not None:
-        sys.modules['interface'] = interface
-    try:
-        spec = importlib.util.spec_from_file_location(module_name, Path(path).resolve())
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        if interface is not None:
+            yield
+            return
+        saved = sys.modules.get('interface')
+        sys.modules['interface'] = self.interface_module()
+        try:
+            yield
+        finally:
             if saved is None:
                 sys.modules.pop('interface', None)
             else:
                 sys.modules['interface'] = saved
 
+    @cached_property
+    def _interface(self):
+        if self.interface_path == KIT_ROOT / 'interface.py':
+            return importlib.import_module('interface')
+        spec = importlib.util.spec_from_file_location(f"interface_{self.module_suffix}", self.interface_path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        return module
 
-AUTOENCODER_ROOT = KIT_ROOT / 'assignments' / 'autoencoder'
+    def interface_module(self):
+        return self._interface
+
+
+def _root(folder):
+    """Where an assignment's interface.py and solution.py are: its folder here, the top level of its student kit."""
+    return folder if (folder / 'interface.py').is_file() else KIT_ROOT
+
+
+AUTOENCODER_ROOT = _root(KIT_ROOT / 'assignments' / 'autoencoder')
 ASSIGNMENTS = {
     'numpy-nn': Assignment(
         'numpy-nn', 'Training multilayer neural networks on numpy', KIT_ROOT,
-        'public_tests.sections', 'public_tests.cases', 'grader.scenarios', KIT_ROOT / 'grader' / 'execute.py',
+        'public_tests.sections', 'public_tests.cases', 'grader.scenarios', 'grader.execute',
         'public_tests.gates', 'public_tests.training_report', teaches=True),
     'autoencoder': Assignment(
         'autoencoder', 'Automatic differentiation for an autoencoder', AUTOENCODER_ROOT,
         'assignments.autoencoder.sections', 'assignments.autoencoder.public_cases',
-        'assignments.autoencoder.scenarios', AUTOENCODER_ROOT / 'execute.py',
-        'assignments.autoencoder.gates', 'assignments.autoencoder.training', handout=AUTOENCODER_ROOT / 'handout.md'),
+        'assignments.autoencoder.scenarios', 'assignments.autoencoder.execute',
+        'assignments.autoencoder.gates', 'assignments.autoencoder.training',
+        handout=KIT_ROOT / 'assignments' / 'autoencoder' / 'handout.md'),
 }
+
+
+ASSIGNMENTS = {name: homework for name, homework in ASSIGNMENTS.items()  # a student kit holds one of them
+               if (KIT_ROOT / Path(*homework.sections_module.split('.'))).with_suffix('.py').is_file()}
 
 
 def get(name=None):

@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import assignments
 from grader.course_policy import policy_from_args
 from grader.executor import (SchedulerLost, crashed_report, make_executor, merge_reports, report_from_dict,
                              split_jobs)
@@ -137,7 +138,7 @@ def grade_command(args):
     from grader.report import print_report, write_gradescope
     from public_tests.runner import section_names
     from tqdm import tqdm
-    names = section_names(args.sections or ['all'])
+    names = section_names(args.sections or ['all'], args.assignment)
     submissions = find_submissions(args.submissions)
     if not submissions:
         raise SystemExit("no .py files found in " + ' '.join(args.submissions))
@@ -159,11 +160,11 @@ def grade_command(args):
     todo = [submission for submission in submissions if submission not in done]
 
     options = {'data_dir': args.data_dir, 'unverified_ok': args.allow_unverified, 'skip_gates': args.skip_gates,
-               'policy_options': {'policy': policy_from_args(args).as_dict()}}
+               'policy_options': {'policy': policy_from_args(args).as_dict()}, 'assignment': args.assignment}
     executor = choose_executor(args, batch) if todo else None
     if executor is not None and batch:
         print(f"Grading {len(todo)} submission(s) on {executor.describe()}", file=sys.stderr)
-        if any(name in ('mnist', 'cifar10') for name in names) and not args.skip_gates \
+        if any(assignments.get(args.assignment).by_name[name].is_gate for name in names) and not args.skip_gates \
                 and hasattr(executor, 'gate_workers') and not executor.gate_workers():
             executor.close()
             raise SystemExit("no worker offers the 'gate' resource: start some with "
@@ -189,7 +190,7 @@ def grade_command(args):
         write_gradescope(report_from_dict(ordered[0]), args.gradescope)
     if args.csv:
         write_csv([gradebook_row(r['student_id'] if 'student_id' in r else s.student, r)
-                   for s in submissions if (r := reports.get(s)) is not None], args.csv)
+                   for s in submissions if (r := reports.get(s)) is not None], args.csv, args.assignment)
     if batch:
         print(f"{len(ordered)} of {len(submissions)} submissions graded"
               + (f"; reports in {outdir}" if outdir else '') + (f"; gradebook {args.csv}" if args.csv else ''))

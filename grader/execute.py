@@ -109,6 +109,17 @@ def run_layer(solution, scenario, record):
             record(f"step{step}.{name}", getattr(layer, name, None), name)
 
 
+def running(task):
+    """The context a child's scenarios run in: the kit's torch convolution on or off."""
+    return interface.use_fast_convolve(task.get('fast_convolve', False))
+
+
+def warm_up():
+    """Load torch's convolution kernels (before the sandbox's guard is up)."""
+    for dtype in (np.float32, np.float64):
+        interface.convolve_pytorch(np.zeros((2, 2, 5, 5), dtype), np.zeros((2, 2, 3, 3), dtype), 1)
+
+
 RUNNERS = {'optimizer': run_optimizer, 'loss': run_loss, 'function': run_function, 'layer': run_layer}
 
 

@@ -27,7 +27,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
-from public_tests.sections import BY_NAME
+import assignments
 
 GATE_RESOURCE = 'gate'
 ALLOWED_FAILURES = 2  # a job may see this many workers die under it; one more and it is 'crashed'
@@ -44,17 +44,20 @@ class Job:
     unverified_ok: bool = None   # accept local data whose md5 differs from the official files
     skip_gates: bool = False
     policy_options: dict = field(default_factory=dict)  # passed to Grader as keywords: {'policy': {...}}
+    assignment: str = assignments.DEFAULT
 
     @property
     def needs_gate_worker(self):
         """A gate that will really train (not skipped): only workers offering the gate resource take it."""
-        return not self.skip_gates and any(BY_NAME[name].is_gate for name in self.sections)
+        sections = assignments.get(self.assignment).by_name
+        return not self.skip_gates and any(sections[name].is_gate for name in self.sections)
 
 
 def split_jobs(label, source, section_names, **options):
     """The jobs for one submission: the unit sections together, then each gate on its own."""
-    units = tuple(name for name in section_names if not BY_NAME[name].is_gate)
-    gates = [(name,) for name in section_names if BY_NAME[name].is_gate]
+    sections = assignments.get(options.get('assignment')).by_name
+    units = tuple(name for name in section_names if not sections[name].is_gate)
+    gates = [(name,) for name in section_names if sections[name].is_gate]
     return [Job(label, source, names, **options) for names in ([units] if units else []) + gates]
 
 
@@ -69,10 +72,11 @@ _local = threading.local()
 def _grader(job):
     """One Grader per worker thread and set of options: reference outputs and gate data are reused."""
     from grader.grade import Grader
-    key = (job.data_dir, job.unverified_ok, json.dumps(job.policy_options, sort_keys=True))
+    key = (job.assignment, job.data_dir, job.unverified_ok, json.dumps(job.policy_options, sort_keys=True))
     graders = _local.__dict__.setdefault('graders', {})
     if key not in graders:
-        graders[key] = Grader(data_dir=job.data_dir, unverified_ok=job.unverified_ok, **job.policy_options)
+        graders[key] = Grader(data_dir=job.data_dir, unverified_ok=job.unverified_ok, assignment=job.assignment,
+                              **job.policy_options)
     return graders[key]
 
 
@@ -89,8 +93,9 @@ def run_job(job):
         except Exception:  # a bug of ours: report it for this submission, the batch goes on
             import traceback
             traceback.print_exc()
-            report = SubmissionReport(path, [SectionVerdict(name, 'crashed', 'internal grader error (see the log)')
-                                             for name in job.sections])
+            report = SubmissionReport(path, [SectionVerdict(name, 'crashed', 'internal grader error (see the log)',
+                                                            assignment=job.assignment) for name in job.sections],
+                                      assignment=job.assignment)
     report.submission = job.label
     return as_dict(report)
 
@@ -99,16 +104,18 @@ def crashed_report(job, reason):
     """The report of a job that could not be run: every section 'crashed'."""
     from grader.grade import SubmissionReport, SectionVerdict
     from grader.report import as_dict
-    return as_dict(SubmissionReport(job.label, [SectionVerdict(name, 'crashed', reason) for name in job.sections]))
+    return as_dict(SubmissionReport(job.label, [SectionVerdict(name, 'crashed', reason, assignment=job.assignment)
+                                                for name in job.sections], assignment=job.assignment))
 
 
 def report_from_dict(data):
     """A SubmissionReport again (for print_report and write_gradescope)."""
     from grader.grade import SubmissionReport, SectionVerdict
+    assignment = data.get('assignment', assignments.DEFAULT)
     return SubmissionReport(data['submission'], [
         SectionVerdict(s['name'], s['verdict'], s['reason'], s['seconds'], list(s['warnings']),
-                       list(s.get('findings', [])), s.get('diagnosis', ''), s.get('smallest_case', ''))
-        for s in data['sections']], list(data.get('isolation', [])))
+                       list(s.get('findings', [])), s.get('diagnosis', ''), s.get('smallest_case', ''), assignment)
+        for s in data['sections']], list(data.get('isolation', [])), assignment)
 
 
 def merge_reports(parts, section_names):
@@ -116,7 +123,8 @@ def merge_reports(parts, section_names):
     by_name = {section['name']: section for part in parts for section in part['sections']}
     sections = [by_name[name] for name in section_names if name in by_name]
     isolation = next((part['isolation'] for part in parts if part.get('isolation')), [])
-    return {'submission': parts[0]['submission'], 'total': sum(s['points'] for s in sections),
+    return {'submission': parts[0]['submission'], 'assignment': parts[0].get('assignment', assignments.DEFAULT),
+            'total': sum(s['points'] for s in sections),
             'max_total': sum(s['max_points'] for s in sections), 'isolation': isolation, 'sections': sections}
 
 

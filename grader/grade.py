@@ -8,26 +8,22 @@ import ast
 import os
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-import interface
-from grader import scenarios
+import assignments
 from grader.compare import compare_case, compare_output
-from grader.diagnose import Diagnoser, student_cases
-from grader.execute import run_scenario
 from grader.course_policy import CoursePolicy
+from grader.diagnose import Diagnoser, student_cases
 from grader.limits import LIMITS
 from grader.loops import loop_lines, probes
 from grader.policy import MODULE, POLICY, WARNING, WRONG, EditChecker, Finding, check_submission, section_of_names
-from grader.sandbox import KIT_ROOT, run_child
+from grader.sandbox import run_child
 from grader.shrink import format_case, ladder, smallest_failing
 from grader.splice import as_is, splice
 from instructor.template import make_template
-from public_tests.gates import GATES, judge, load_gate_data
-from public_tests.runner import load_solution
-from public_tests.sections import BY_NAME
 
 MAX_SOURCE_BYTES = 1 << 20
 CHILD_VERDICTS = {'timeout': 'time limit', 'output': 'policy violation', 'violation': 'policy violation',
@@ -44,10 +40,11 @@ class SectionVerdict:
     findings: list = field(default_factory=list)  # [text] every problem found: policy and wrong answer together
     diagnosis: str = ''      # the likely mistake, in one sentence for the student (or nothing: never a guess)
     smallest_case: str = ''  # the smallest failing input, with the expected and the student's outputs
+    assignment: str = assignments.DEFAULT
 
     @property
     def section(self):
-        return BY_NAME[self.name]
+        return assignments.get(self.assignment).by_name[self.name]
 
     @property
     def points(self):
@@ -59,6 +56,7 @@ class SubmissionReport:
     submission: str
     sections: list
     isolation: list = field(default_factory=list)
+    assignment: str = assignments.DEFAULT
 
     @property
     def total(self):
@@ -88,28 +86,38 @@ def child_failure(run, missing=None):
 
 
 class Grader:
-    """Grades submissions one after another; reference outputs and gate data are computed once."""
+    """Grades submissions of one assignment one after another; reference outputs and gate data are
+    computed once.  ``assignment``: a name (default numpy-nn) or an ``assignments.Assignment``."""
 
-    def __init__(self, data_dir=None, unverified_ok=None, policy=None, limits=LIMITS):
+    def __init__(self, data_dir=None, unverified_ok=None, policy=None, limits=LIMITS, assignment=None):
+        self.assignment = assignment if isinstance(assignment, assignments.Assignment) else assignments.get(assignment)
+        homework = self.assignment
         self.limits = limits
         self.policy = CoursePolicy(**policy) if isinstance(policy, dict) else policy or CoursePolicy()
-        self.reference_source = (KIT_ROOT / 'solution.py').read_text()
-        self.kit_template = make_template(self.reference_source)
-        self.edit_checker = EditChecker(self.kit_template, section_of_names(self.reference_source))
-        self.reference = load_solution(KIT_ROOT / 'solution.py', 'grader_reference')
+        self.reference_source = homework.reference_path.read_text()
+        self.kit_template = make_template(self.reference_source, homework.by_name)
+        self.edit_checker = EditChecker(self.kit_template, section_of_names(self.reference_source, homework.by_name))
+        self.reference = homework.load(homework.reference_path, f"grader_reference_{homework.module_suffix}")
+        self.execute, self.scenarios = homework.module('execute'), homework.module('scenarios')
         self.data_dir, self.unverified_ok = data_dir, unverified_ok
-        self.diagnoser = Diagnoser(self.reference_source)
+        # the mistake catalogue (grader/mistakes.toml) and the shrinking ladders, where the assignment has them
+        self.diagnoser = Diagnoser(self.reference_source) if homework.teaches else None
         self._expected, self._gate_data = {}, {}
         self.workdir = tempfile.TemporaryDirectory(prefix='nn-grader-')
+
+    @cached_property
+    def gates(self):
+        """The assignment's gates module (GATES, TRAINING_NAMES, load_gate_data, judge)."""
+        return self.assignment.module('gates')
 
     # -- reference values ------------------------------------------------------------------
     def expected(self, section):
         """[(case name, scenario, {output: Output})] with the reference's outputs."""
         if section not in self._expected:
             cases = []
-            with interface.use_fast_convolve(section in scenarios.FAST_CONVOLVE):
-                for name, scenario in scenarios.scenarios(section):
-                    outputs, failure = run_scenario(self.reference, scenario)
+            with self.execute.running(self._task(section)):
+                for name, scenario in self.scenarios.scenarios(section):
+                    outputs, failure = self.execute.run_scenario(self.reference, scenario)
                     if failure:
                         raise RuntimeError(f"the reference fails hidden case {section} '{name}': {failure}")
                     cases.append((name, scenario, outputs))
@@ -119,11 +127,11 @@ class Grader:
     def gate_data(self, name):
         """(files to link into the sandbox, test labels); test images only go to the child."""
         if name not in self._gate_data:
-            training, x_test, y_test = load_gate_data(name, self.data_dir, self.unverified_ok)
+            training, x_test, y_test = self.gates.load_gate_data(name, self.data_dir, self.unverified_ok)
             folder = Path(self.workdir.name) / name
             folder.mkdir()
             files = {}
-            for key, array in zip(('x_train', 'y_train', 'x_valid', 'y_valid', 'x_test'), (*training, x_test)):
+            for key, array in zip((*self.gates.TRAINING_NAMES, 'x_test'), (*training, x_test)):
                 files[f'{key}.npy'] = folder / f'{key}.npy'
                 np.save(files[f'{key}.npy'], array)
                 os.chmod(files[f'{key}.npy'], 0o444)
@@ -134,10 +142,11 @@ class Grader:
     def grade(self, path, section_names, skip_gates=False):
         path = Path(path)
         names = list(section_names)
-        report = SubmissionReport(str(path), [])
+        report = SubmissionReport(str(path), [], assignment=self.assignment.name)
         problem = self._unreadable(path)
         if problem:
-            report.sections = [SectionVerdict(name, 'runtime error', problem) for name in names]
+            report.sections = [SectionVerdict(name, 'runtime error', problem, assignment=self.assignment.name)
+                               for name in names]
             return report
         text = path.read_bytes().decode()  # parsed and known to be UTF-8 by _unreadable
         spliced = splice(text, self.kit_template)
@@ -151,13 +160,14 @@ class Grader:
                                                                  f"where the kit has none: ignored", WARNING)
                      for owner, line in spliced.unplaced]
         graded = spliced.source.encode()
-        probe = run_child(graded, {'scenarios': [], 'fast_convolve': False}, self.limits['import'])
+        probe = run_child(graded, {'scenarios': [], 'fast_convolve': False}, self.limits['import'],
+                          kit_files=self.assignment.sandbox_files())
         report.isolation = probe.isolation
         import_failure = self._import_failure(probe)
         for name in names:
             found = [finding for finding in findings if finding.section in (name, MODULE)]
             verdict = self._grade_section(name, graded, spliced, import_failure, skip_gates, found)
-            verdict.reason = spliced.translate(verdict.reason)
+            verdict.reason, verdict.assignment = spliced.translate(verdict.reason), self.assignment.name
             report.sections.append(judge_section(verdict, found))
         return report
 
@@ -189,25 +199,32 @@ class Grader:
         """The run's verdict; what the run found besides (loops over data) is added to ``findings``."""
         if import_failure:
             return SectionVerdict(name, *import_failure)
-        if BY_NAME[name].is_gate:
+        if self.assignment.by_name[name].is_gate:
             return self._grade_gate(name, source, skip_gates)
         cases = self.expected(name)
+        probing = {'probes': probes(name), 'traced_lines': spliced.student_lines} if self.assignment.teaches else {}
         run, results, failure = self._run_cases(name, source, [scenario for _, scenario, _ in cases], 'unit',
-                                                probes=probes(name), traced_lines=spliced.student_lines)
+                                                **probing)
         if failure:
             return SectionVerdict(name, *failure, run.seconds)
         findings += self._loop_findings(name, run.results, spliced)
         verdict, failing = self._compare(name, cases, results, run)
-        if failing is not None:
+        if failing is not None and self.diagnoser:
             self._teach(verdict, cases, results, run.arrays, failing, source, spliced)
         return verdict
 
+    def _task(self, name):
+        """What the child needs to know to run section ``name``'s scenarios: Conv2D on the kit's torch
+        convolution, torch loaded before the guard (for it, or for the assignment's oracles)."""
+        fast = name in self.scenarios.FAST_CONVOLVE
+        return {'fast_convolve': fast, 'torch': fast or name in getattr(self.scenarios, 'TORCH_SECTIONS', ())}
+
     def _run_cases(self, name, source, scenario_list, limits, **task):
         """(run, per-case results, failure or None) of a child running ``scenario_list`` of unit section
-        ``name`` under ``self.limits[limits]`` (Conv2D on the kit's torch convolution); ``task``: more for it."""
-        fast = name in scenarios.FAST_CONVOLVE
-        run = run_child(source, {'scenarios': scenario_list, 'fast_convolve': fast, 'torch': fast,
-                                 'threads': self.limits[limits].threads, **task}, self.limits[limits])
+        ``name`` under ``self.limits[limits]``; ``task``: more for it."""
+        run = run_child(source, {'scenarios': scenario_list, **self._task(name),
+                                 'threads': self.limits[limits].threads, **task}, self.limits[limits],
+                        kit_files=self.assignment.sandbox_files())
         results = run.results.get('cases')
         return run, results, child_failure(run, None if isinstance(results, list) else 'malformed results')
 
@@ -273,15 +290,15 @@ class Grader:
             files, y_test = self.gate_data(name)
         except DataError as error:
             return SectionVerdict(name, 'data missing', str(error))
-        gate = GATES[name]
+        gate = self.gates.GATES[name]
         task = {'gate': name, 'torch': gate.fast_convolve, 'threads': self.limits[name].threads,
-                'files': [file_name[:-len('.npy')] for file_name in files]}
-        run = run_child(source, task, self.limits[name], linked_files=files)
+                'files': [file_name[:-len('.npy')] for file_name in files], 'training': list(self.gates.TRAINING_NAMES)}
+        run = run_child(source, task, self.limits[name], linked_files=files, kit_files=self.assignment.sandbox_files())
         failure = child_failure(run, None if 'predicted' in run.arrays else 'no predictions came back')
         if failure:
             return SectionVerdict(name, *failure, run.seconds)
         try:
-            result = judge(gate, run.arrays['predicted'], y_test, run.seconds)
+            result = self.gates.judge(gate, run.arrays['predicted'], y_test, run.seconds)
         except ValueError as error:
             return SectionVerdict(name, 'wrong answer', str(error), run.seconds)
         return SectionVerdict(name, 'passed' if result.passed else 'wrong answer', result.describe(), run.seconds)

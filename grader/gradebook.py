@@ -7,7 +7,7 @@ when every section passed, else the others with a short code, e.g. ``dense WA; m
 import csv
 from pathlib import Path
 
-from public_tests.sections import SECTIONS
+import assignments
 
 SHORT_VERDICTS = {'passed': 'ok', 'wrong answer': 'WA', 'runtime error': 'RE', 'time limit': 'TL',
                   'memory limit': 'ML', 'policy violation': 'PV', 'crashed': 'CR', 'skipped': 'skipped',
@@ -41,16 +41,16 @@ def gradebook_row(student, report):
     return row
 
 
-def columns(rows):
+def columns(rows, assignment=None):
     graded = {key for row in rows for key in row}
-    return (['student_id', 'submission'] + [s.name for s in SECTIONS if s.name in graded]
+    return (['student_id', 'submission'] + [s.name for s in assignments.get(assignment).sections if s.name in graded]
             + ['total', 'max_total', 'verdicts'])
 
 
-def write_csv(rows, path):
-    """Write gradebook rows (dicts from ``gradebook_row``), sorted by student id then submission."""
+def write_csv(rows, path, assignment=None):
+    """Write gradebook rows (dicts from ``gradebook_row``) of one assignment, sorted by student id then submission."""
     rows = sorted(rows, key=lambda row: (row['student_id'], row['submission']))
     with open(path, 'w', newline='') as file:
-        writer = csv.DictWriter(file, fieldnames=columns(rows), restval='')
+        writer = csv.DictWriter(file, fieldnames=columns(rows, assignment), restval='')
         writer.writeheader()
         writer.writerows(rows)

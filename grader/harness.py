@@ -100,11 +100,10 @@ def save_results(results, arrays):
 
 def run_scenarios(solution, task, arrays):
     """Each case: its failure (or None), the problems of non-array outputs, and the arrays."""
-    import interface
     import kit_execute
     from kit_codec import unpack
     cases, saved = [], {}
-    with interface.use_fast_convolve(task['fast_convolve']):
+    with kit_execute.running(task):
         for index, packed in enumerate(task['scenarios']):
             try:
                 outputs, failure = kit_execute.run_scenario(solution, unpack(packed, arrays))
@@ -167,7 +166,7 @@ def probe_loops(solution, task, arrays):
 def run_gate(solution, task, arrays):
     import kit_gates
     gate = kit_gates.GATES[task['gate']]
-    training = [arrays[name] for name in ('x_train', 'y_train', 'x_valid', 'y_valid')]
+    training = [arrays[name] for name in task['training']]
     _, predicted = kit_gates.train_and_predict(solution, gate, training, arrays['x_test'])
     return {}, {'predicted': predicted}
 
@@ -187,8 +186,7 @@ def main():
     if task.get('torch'):
         import torch
         torch.set_num_threads(task['threads'])
-        for dtype in (np.float32, np.float64):  # load torch's kernels before the guard is up
-            interface.convolve_pytorch(np.zeros((2, 2, 5, 5), dtype), np.zeros((2, 2, 3, 3), dtype), 1)
+        kit_execute.warm_up()  # load torch's kernels before the guard is up
     with np.load(os.path.join(SANDBOX, 'task.npz'), allow_pickle=False) as stored:
         arrays = {name: stored[name] for name in stored.files}
     for name in task.get('files', ()):  # gate data, linked into the sandbox as .npy files

@@ -54,11 +54,27 @@ class Finding:
         return self.severity != WARNING
 
 
-def section_of_names(reference_source):
-    """{top-level name: section} from where the reference's student regions are."""
-    names = enclosing_names(reference_source)
-    return {names[first].split('.')[0]: section for first, _, _, section in solution_regions(reference_source)
-            if first in names}
+def section_of_names(reference_source, sections=None):
+    """{definition name: section} from where the reference's student regions are: every enclosing
+    name, qualified ('Autoencoder.run_adam.step', 'Autoencoder.run_adam', 'Autoencoder'); a name whose
+    regions belong to several sections (a class holding three of them) concerns them all (MODULE)."""
+    names, found = enclosing_names(reference_source), {}
+    for first, _, _, section in solution_regions(reference_source, sections):
+        parts = names.get(first, '').split('.') if first in names else []
+        for depth in range(1, len(parts) + 1):
+            prefix = '.'.join(parts[:depth])
+            found[prefix] = section if found.get(prefix, section) == section else MODULE
+    return found
+
+
+def section_of(sections, name):
+    """The section of definition ``name`` (qualified): its own or its innermost enclosing one's."""
+    parts = name.split('.') if name else []
+    for depth in range(len(parts), 0, -1):
+        section = sections.get('.'.join(parts[:depth]))
+        if section is not None:
+            return section
+    return MODULE
 
 
 def _call_name(node):
@@ -66,13 +82,18 @@ def _call_name(node):
     return function.id if isinstance(function, ast.Name) else function.attr if isinstance(function, ast.Attribute) else ''
 
 
-def _top_level(tree):
-    """{line (1-based): top-level def/class name} for every line of the file."""
+def _owners(tree):
+    """{line (1-based): the innermost def/class around it, qualified} for every line inside one."""
     owners = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
-            for line in range(node.lineno, node.end_lineno + 1):
-                owners[line] = node.name
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                name = f"{prefix}{child.name}"
+                for line in range(child.lineno, child.end_lineno + 1):
+                    owners[line] = name
+                visit(child, name + '.')
+    visit(tree, '')
     return owners
 
 
@@ -91,10 +112,10 @@ def import_problem(module, allowed):
 
 def check_code(tree, sections, extra_imports=()):
     """Imports and forbidden calls, wherever they stand."""
-    owners, allowed = _top_level(tree), ALLOWED_IMPORTS | set(extra_imports)
+    owners, allowed = _owners(tree), ALLOWED_IMPORTS | set(extra_imports)
     findings = []
     for node in ast.walk(tree):
-        section = sections.get(owners.get(getattr(node, 'lineno', 0)), MODULE)
+        section = section_of(sections, owners.get(getattr(node, 'lineno', 0)))
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if isinstance(node, ast.ImportFrom) and node.level:
                 findings.append(Finding(section, f"line {node.lineno}: relative imports are not allowed", POLICY))
@@ -202,7 +223,7 @@ class EditChecker:
             self.accepted.setdefault(name, set()).add(dump(node))
 
     def section(self, name):
-        return self.sections.get(name.split('.')[0], MODULE)
+        return section_of(self.sections, name)
 
     def findings(self, source, markerless=()):
         """Findings on the kit code of ``source``; severity None marks an edit (the course policy decides
@@ -267,7 +288,7 @@ def check_submission(source, reference_source, kit_template, markerless=(), poli
     """All findings of a submission (``source`` text), with severities under the course ``policy``."""
     from grader.course_policy import CoursePolicy
     policy = policy or CoursePolicy()
-    sections = section_of_names(reference_source)
+    sections = edit_checker.sections if edit_checker else section_of_names(reference_source)
     findings = check_code(ast.parse(source), sections, policy.extra_imports)
     checker = edit_checker or EditChecker(kit_template, sections)
     for finding in checker.findings(source, markerless):

@@ -6,16 +6,17 @@ VERDICT_MARK = {'passed': 'ok', 'skipped': '--', 'data missing': '--'}
 
 def print_report(report):
     print(f"\nGrading {report.submission}")
-    print(f"  {'section':<22}{'verdict':<18}{'points':>10}  reason")
-    for verdict in report.sections:
-        section = verdict.section
-        title = f"{section.number} {section.title}"
-        points = f"{verdict.points:g}/{section.points:g}"
-        print(f"  {title:<22}{verdict.verdict:<18}{points:>10}  {verdict.reason.splitlines()[0] if verdict.reason else ''}")
+    titles = [f"{verdict.section.number} {verdict.section.title}" for verdict in report.sections]
+    width = max([22] + [len(title) + 2 for title in titles])
+    print(f"  {'section':<{width}}{'verdict':<18}{'points':>10}  reason")
+    for title, verdict in zip(titles, report.sections):
+        points = f"{verdict.points:g}/{verdict.section.points:g}"
+        print(f"  {title:<{width}}{verdict.verdict:<18}{points:>10}  "
+              f"{verdict.reason.splitlines()[0] if verdict.reason else ''}")
         for line in verdict.reason.splitlines()[1:]:
-            print(f"  {'':<50}  {line}")
+            print(f"  {'':<{width + 28}}  {line}")
         for warning in verdict.warnings:
-            print(f"  {'':<50}  warning: {warning}")
+            print(f"  {'':<{width + 28}}  warning: {warning}")
     print(f"  Total: {report.total:g} / {report.max_total:g}")
     skipped = [v.name for v in report.sections if v.verdict == 'skipped']
     if skipped:
@@ -26,7 +27,8 @@ def print_report(report):
 
 def as_dict(report):
     return {
-        'submission': report.submission, 'total': report.total, 'max_total': report.max_total,
+        'submission': report.submission, 'assignment': report.assignment, 'total': report.total,
+        'max_total': report.max_total,
         'isolation': report.isolation,
         'sections': [{'name': v.name, 'number': v.section.number, 'title': v.section.title, 'verdict': v.verdict,
                       'points': v.points, 'max_points': v.section.points, 'reason': v.reason,

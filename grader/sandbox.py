@@ -33,12 +33,12 @@ from grader.codec import pack
 from grader.harness import VIOLATION_EXIT
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
-KIT_FILES = {  # file in the sandbox -> source in the kit
+KIT_FILES = {  # file in the sandbox -> source in the kit; the first three are the assignment's (run_child)
     'interface.py': KIT_ROOT / 'interface.py',
-    'kit_harness.py': KIT_ROOT / 'grader' / 'harness.py',
     'kit_execute.py': KIT_ROOT / 'grader' / 'execute.py',
-    'kit_codec.py': KIT_ROOT / 'grader' / 'codec.py',
     'kit_gates.py': KIT_ROOT / 'public_tests' / 'gates.py',
+    'kit_harness.py': KIT_ROOT / 'grader' / 'harness.py',
+    'kit_codec.py': KIT_ROOT / 'grader' / 'codec.py',
 }
 NOBODY = 65534
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
@@ -63,7 +63,7 @@ class ChildRun:
 def hidden_paths():
     """What the child must not see: the reference, the hidden tests, the repository, the data."""
     from data_loaders.storage import candidate_dirs
-    paths = [KIT_ROOT / name for name in ('solution.py', 'grader', 'tests', 'instructor', '.git')]
+    paths = [KIT_ROOT / name for name in ('solution.py', 'grader', 'tests', 'instructor', 'assignments', '.git')]
     paths += [folder for dataset in ('mnist', 'cifar10') for folder in candidate_dirs(dataset)]
     # Absolute (the child has changed directory by then), and the outermost only: once a
     # folder is covered, the folders inside it are no longer there to be covered.
@@ -162,9 +162,9 @@ def _read_capped(stream, limit, sink, on_overflow):
     stream.close()
 
 
-def prepare_sandbox(submission_source, task, linked_files):
+def prepare_sandbox(submission_source, task, linked_files, kit_files=None):
     sandbox = tempfile.mkdtemp(prefix='nn-grade-')
-    for name, source in KIT_FILES.items():
+    for name, source in {**KIT_FILES, **(kit_files or {})}.items():
         shutil.copyfile(source, os.path.join(sandbox, name))
     with open(os.path.join(sandbox, 'solution.py'), 'wb') as file:
         file.write(submission_source)
@@ -202,10 +202,11 @@ def _load_results(sandbox, run):
     return True
 
 
-def run_child(submission_source, task, limits, linked_files=None):
+def run_child(submission_source, task, limits, linked_files=None, kit_files=None):
     """Run ``task`` (a dict for the harness) on ``submission_source`` (bytes) within ``limits``;
-    ``linked_files`` ({name in the sandbox: path}) are hard-linked in (gate data)."""
-    sandbox = prepare_sandbox(submission_source, task, linked_files or {})
+    ``linked_files`` ({name in the sandbox: path}) are hard-linked in (gate data); ``kit_files``
+    ({name in the sandbox: source}) replace the first assignment's interface, runner and gates."""
+    sandbox = prepare_sandbox(submission_source, task, linked_files or {}, kit_files)
     control_read, control_write = os.pipe()
     output, overflow = [], threading.Event()
     run = ChildRun('finished')

@@ -1,18 +1,34 @@
-"""``./run.py release OUT_DIR``: the student kit, without the grader, hidden tests or reference code."""
+"""``./run.py [--assignment NAME] release OUT_DIR``: the student kit, without the grader, hidden tests
+or reference code.
+
+Every kit has the assignment's interface.py, the template solution.py, run.py without the instructor
+commands, the public tests, the data loaders and a README; the registry ``assignments/__init__.py``
+comes along, with the released assignment's own modules and an ``ASSIGNMENT`` file naming it (what
+run.py then grades by default).
+"""
 import shutil
 from pathlib import Path
 
-from instructor.fingerprints import write_fingerprints
+import assignments
 from instructor.template import make_template, strip_blocks
-from public_tests.gates import GATES, SEED
-from public_tests.sections import SECTIONS, TOTAL_POINTS
 
 SHIPPED_FOLDERS = ('public_tests', 'data_loaders')
-SHIPPED_FILES = ('interface.py', 'requirements.txt')
+SHIPPED_FILES = ('requirements.txt', 'assignments/__init__.py')
+# the second assignment's student-side modules (its scenarios and execute stay with the grader)
+AUTOENCODER_SHIPPED = ('__init__.py', 'sections.py', 'public_cases.py', 'gates.py', 'training.py')
+PUBLIC_TEST_FILES = ('__init__.py', 'framework.py', 'runner.py', 'sections.py')  # what any assignment's cases need
+
+
+def points_rows(homework, command):
+    return '\n'.join(f"| {s.number} | {s.title} | `{command} unittest {s.name}` | {s.points:g} |"
+                     for s in homework.sections)
 
 
 def student_readme():
-    rows = '\n'.join(f"| {s.number} | {s.title} | `./run.py unittest {s.name}` | {s.points:g} |" for s in SECTIONS)
+    from public_tests.gates import GATES, SEED
+    homework = assignments.get('numpy-nn')
+    SECTIONS, TOTAL_POINTS = homework.sections, homework.total_points
+    rows = points_rows(homework, './run.py')
     mnist, cifar = GATES['mnist'], GATES['cifar10']
     return f"""# Training multilayer neural networks on numpy
 
@@ -53,7 +69,37 @@ them at a folder holding `mnist/` and `cifar10/`: `--data-dir DIR` or `NN_KIT_DA
 """
 
 
-def write_release(kit_root, out_dir):
+def autoencoder_readme(homework):
+    gate = homework.gates['bottleneck']
+    return f"""# {homework.title}
+
+    python3 -m venv .venv && .venv/bin/pip install -r requirements.txt
+    .venv/bin/python run.py unittest fclayer     # one section
+    .venv/bin/python run.py unittest units       # the {len(homework.unit_sections)} unit sections
+    .venv/bin/python run.py train                # the study: four optimisers, the 2-D codes (PNG)
+
+The assignment is `handout.md`.  Fill in every region of `solution.py` marked `# Your code here`
+and upload `solution.py` alone.  Use numpy and the pure standard library; no Python loops over
+objects, units or parameters.  Your code must accept complex arrays (the complex-step check).
+
+## Points ({homework.total_points:g} in all; a section scores only when all of its checks pass)
+
+| section | title | command | points |
+|---|---|---|---|
+{points_rows(homework, './run.py')}
+
+The checker runs more (hidden) cases than the public tests, on random architectures, batch
+sizes and directions p.  The gate trains the kit's 2-unit bottleneck autoencoder on MNIST with
+your `run_adam`: validation loss <= {gate.max_loss:g} within {gate.max_seconds:g} s.
+
+## Data
+The loaders download MNIST into `~/.cache/numpy-nn-kit` when online.  Offline, point them at a
+folder holding `mnist/`: `--data-dir DIR` or `NN_KIT_DATA_DIR=DIR`.
+"""
+
+
+def write_release(kit_root, out_dir, assignment=None):
+    homework = assignments.get(assignment)
     kit_root, out_dir = Path(kit_root), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns('__pycache__', '*.pyc')
@@ -61,13 +107,28 @@ def write_release(kit_root, out_dir):
         shutil.rmtree(out_dir / folder, ignore_errors=True)
         shutil.copytree(kit_root / folder, out_dir / folder, ignore=ignore)
     for name in SHIPPED_FILES:
+        (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(kit_root / name, out_dir / name)
-    (out_dir / 'solution.py').write_text(make_template((kit_root / 'solution.py').read_text()))
+    shutil.copy2(homework.interface_path, out_dir / 'interface.py')
+    (out_dir / 'solution.py').write_text(make_template(homework.reference_path.read_text(), homework.by_name))
     run_py = strip_blocks((kit_root / 'run.py').read_text(), '# BEGIN INSTRUCTOR', '# END INSTRUCTOR')
     (out_dir / 'run.py').write_text(run_py)
     (out_dir / 'run.py').chmod(0o755)
-    (out_dir / 'README.md').write_text(student_readme())
-    # ./run.py unittest's feedback on a failing section: the checker's scenario runner, and the
-    # outputs of every catalogued mistake on public scenarios (public_tests/feedback.py)
-    shutil.copy2(kit_root / 'grader' / 'execute.py', out_dir / 'public_tests' / 'execute.py')
-    write_fingerprints(out_dir / 'public_tests', (kit_root / 'solution.py').read_text())
+    (out_dir / 'ASSIGNMENT').write_text(homework.name + '\n')
+    if homework.name == 'numpy-nn':
+        (out_dir / 'README.md').write_text(student_readme())
+        # ./run.py unittest's feedback on a failing section: the checker's scenario runner, and the
+        # outputs of every catalogued mistake on public scenarios (public_tests/feedback.py)
+        from instructor.fingerprints import write_fingerprints
+        shutil.copy2(kit_root / 'grader' / 'execute.py', out_dir / 'public_tests' / 'execute.py')
+        write_fingerprints(out_dir / 'public_tests', homework.reference_path.read_text())
+        return
+    for path in (out_dir / 'public_tests').iterdir():  # the first assignment's cases and feedback stay out
+        if path.name not in PUBLIC_TEST_FILES:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    folder = out_dir / 'assignments' / 'autoencoder'
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in AUTOENCODER_SHIPPED:
+        shutil.copy2(homework.root / name, folder / name)
+    shutil.copy2(homework.handout, out_dir / 'handout.md')
+    (out_dir / 'README.md').write_text(autoencoder_readme(homework))

@@ -14,23 +14,28 @@ grader can compare what lies outside them with the template.
 import ast
 import re
 
-from public_tests.sections import BY_NAME
-
 BEGIN = re.compile(r'^(\s*)# BEGIN SOLUTION (\w+)\s*$')
 END = re.compile(r'^\s*# END SOLUTION\s*$')
 STUDENT_BEGIN = '# Your code here \\/'
 STUDENT_END = '# Your code here /\\'
 
 
-def solution_regions(source):
-    """[(first line, last line, indent, section)] of the marked regions (0-based, markers included)."""
+def _numpy_nn_sections():
+    from public_tests.sections import BY_NAME
+    return BY_NAME
+
+
+def solution_regions(source, sections=None):
+    """[(first line, last line, indent, section)] of the marked regions (0-based, markers included);
+    ``sections`` ({name: Section}, default: numpy-nn's) are the names a region may carry."""
+    sections = sections or _numpy_nn_sections()
     regions, start = [], None
     for number, line in enumerate(source.splitlines()):
         if (match := BEGIN.match(line)):
             if start is not None:
                 raise ValueError(f"line {number + 1}: BEGIN SOLUTION inside another region")
             start, indent, section = number, match.group(1), match.group(2)
-            if section not in BY_NAME:
+            if section not in sections:
                 raise ValueError(f"line {number + 1}: unknown section '{section}'")
         elif END.match(line):
             if start is None:
@@ -57,14 +62,15 @@ def enclosing_names(source):
     return names
 
 
-def make_template(source):
-    """The student template of a reference solution source."""
+def make_template(source, sections=None):
+    """The student template of a reference solution source (``sections``: its {name: Section})."""
+    sections = sections or _numpy_nn_sections()
     lines = source.splitlines()
     names = enclosing_names(source)
     output, position = [], 0
-    for first, last, indent, section in solution_regions(source):
+    for first, last, indent, section in solution_regions(source, sections):
         output += lines[position:first]
-        title = BY_NAME[section].title
+        title = sections[section].title
         where = names.get(first, section)
         output += [f"{indent}{STUDENT_BEGIN}",
                    f'{indent}raise NotImplementedError("{title} ({section}): {where} is not implemented yet")',

@@ -3,49 +3,54 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import assignments
 from public_tests.framework import run_section
-from public_tests.sections import BY_NAME, SECTIONS
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_solution(path, module_name='solution'):
-    """Import ``path`` as the module ``module_name`` (next to the kit's interface.py)."""
-    path = Path(path).resolve()
+def load_solution(path, module_name='solution', assignment=None):
+    """Import ``path`` as the module ``module_name``, with ``assignment``'s interface (default: the kit's)."""
     if str(KIT_ROOT) not in sys.path:
         sys.path.insert(0, str(KIT_ROOT))
-    spec = importlib.util.spec_from_file_location(module_name, path)
+    homework = assignments.get(assignment)
+    if homework.interface_path != KIT_ROOT / 'interface.py':
+        return homework.load(path, module_name)
+    spec = importlib.util.spec_from_file_location(module_name, Path(path).resolve())
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module
 
 
-def section_names(requested):
-    """Expand 'all' (every section) and 'units' (the twelve unit sections); reject unknown names."""
+def section_names(requested, assignment=None):
+    """Expand 'all' (every section) and 'units' (the unit sections); reject unknown names."""
+    sections = assignments.get(assignment).sections
+    by_name = {section.name: section for section in sections}
     names = []
     for name in requested:
         if name == 'all':
-            names += [section.name for section in SECTIONS]
+            names += [section.name for section in sections]
         elif name == 'units':
-            names += [section.name for section in SECTIONS if not section.is_gate]
-        elif name in BY_NAME:
+            names += [section.name for section in sections if not section.is_gate]
+        elif name in by_name:
             names.append(name)
         else:
-            valid = ', '.join([section.name for section in SECTIONS] + ['units', 'all'])
+            valid = ', '.join([section.name for section in sections] + ['units', 'all'])
             raise SystemExit(f"unknown test '{name}'. Valid names: {valid}")
     return list(dict.fromkeys(names))
 
 
-def run_unit_section(name, solution):
-    section = BY_NAME[name]
+def run_unit_section(name, solution, assignment=None):
+    homework = assignments.get(assignment)
+    section = homework.by_name[name]
     print(f"== {section.number} {section.title} ({name}) ==")
-    report = run_section(name, solution)
+    report = run_section(name, solution, homework.cases_module)
     for result in report.results:
         print(f"  {'PASS' if result.passed else 'FAIL'}  {result.name}")
         if not result.passed:
             print('        ' + result.message.replace('\n', '\n        '))
-    if not report.passed:  # the likely mistake and the smallest failing case (public_tests/feedback.py)
+    if not report.passed and homework.teaches:  # the likely mistake and the smallest failing case (feedback.py)
         from public_tests.feedback import print_feedback
         print_feedback(name, solution)
     passed = sum(result.passed for result in report.results)
@@ -54,13 +59,13 @@ def run_unit_section(name, solution):
     return points
 
 
-def run_gate_section(name, solution, data_dir, unverified_ok):
+def run_gate_section(name, solution, data_dir, unverified_ok, assignment=None):
     from data_loaders import DataError
-    from public_tests.gates import run_gate
-    section = BY_NAME[name]
+    homework = assignments.get(assignment)
+    section = homework.by_name[name]
     print(f"== {section.number} {section.title} ({name}) ==")
     try:
-        result = run_gate(name, solution, data_dir, unverified_ok)
+        result = homework.module('gates').run_gate(name, solution, data_dir, unverified_ok)
     except DataError as error:
         print(f"  DATA MISSING  {error}\n  0 / {section.points:g} points\n")
         return 0.0
@@ -70,18 +75,19 @@ def run_gate_section(name, solution, data_dir, unverified_ok):
     return points
 
 
-def unittest_command(names, solution_path, data_dir=None, unverified_ok=None):
+def unittest_command(names, solution_path, data_dir=None, unverified_ok=None, assignment=None):
     """Returns the exit status: 0 when every requested section scored."""
-    names = section_names(names)
-    solution = load_solution(solution_path)
+    homework = assignments.get(assignment)
+    names = section_names(names, homework.name)
+    solution = load_solution(solution_path, assignment=homework.name)
     scored = 0.0
     for name in names:
-        if BY_NAME[name].is_gate:
-            points = run_gate_section(name, solution, data_dir, unverified_ok)
+        if homework.by_name[name].is_gate:
+            points = run_gate_section(name, solution, data_dir, unverified_ok, homework.name)
         else:
-            points = run_unit_section(name, solution)
+            points = run_unit_section(name, solution, homework.name)
         scored += points
-    total = sum(BY_NAME[name].points for name in names)
+    total = sum(homework.by_name[name].points for name in names)
     if len(names) > 1:
         print(f"Total: {scored:g} / {total:g} points")
     return 0 if scored == total else 1

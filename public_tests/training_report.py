@@ -54,6 +54,15 @@ def plot_predictions(images, predicted, labels, names, path, count=16):
     plt.close(figure)
 
 
+def add_train_arguments(parser):
+    parser.add_argument('dataset', choices=('mnist', 'cifar10'))
+
+
+def train(args):
+    """./run.py train DATASET"""
+    return train_command(args.dataset, args.solution, args.out, args.data_dir, args.allow_unverified)
+
+
 def train_command(dataset, solution_path, out_dir, data_dir=None, unverified_ok=None):
     from public_tests.gates import GATES, judge, load_gate_data, train_and_predict
     from public_tests.runner import load_solution

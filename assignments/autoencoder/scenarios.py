@@ -12,7 +12,7 @@ SEED = 20261202
 ACTIVATIONS = (('SigmoidActivationFunction', {}), ('TanhActivationFunction', {}), ('ReluActivationFunction', {}),
                ('LeakyReluActivationFunction', {'alpha': 0.2}), ('LeakyReluActivationFunction', {'alpha': 0.01}),
                ('SoftplusActivationFunction', {}), ('LinearActivationFunction', {}))
-TORCH_SECTIONS = frozenset({'loss', 'hessvec', 'gaussnewton', 'sgd', 'momentum', 'rmsprop', 'adam'})
+TORCH_SECTIONS = frozenset({'rp', 'loss', 'hessvec', 'gaussnewton', 'sgd', 'momentum', 'rmsprop', 'adam'})
 
 
 def _away_from_zero(rng, shape, scale):
