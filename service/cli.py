@@ -78,7 +78,7 @@ def serve(args):
     import uvicorn
 
     from service.app import create_app
-    settings = Settings(db_url=args.db, scheduler=args.scheduler, workers=args.workers or os.cpu_count() or 1,
+    settings = Settings(db_url=args.db, assignment=args.assignment, scheduler=args.scheduler, workers=args.workers or os.cpu_count() or 1,
                         sections=args.sections, deadline=parse_deadline(args.deadline), per_hour=args.per_hour,
                         rate_per_second=args.rate, base_url=args.base_url or f"http://{args.host}:{args.port}",
                         data_dir=args.data_dir, allow_unverified=args.allow_unverified,
@@ -177,6 +177,6 @@ def gradebook_command(args):
     with sessions() as db:
         rows = gradebook(db, parse_deadline(args.deadline))
     with open(args.csv, "w", newline="") as file:
-        file.write(csv_text(rows))
+        file.write(csv_text(rows, args.assignment))
     print(f"Gradebook of {len(rows)} students written to {args.csv}", file=sys.stderr)
     return 0

@@ -12,6 +12,7 @@ MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + (64 << 10)  # multipart overhead on top; 
 @dataclass
 class Settings:
     db_url: str = 'sqlite:///checker.sqlite3'
+    assignment: str = 'numpy-nn'      # the homework this course grades (assignments.ASSIGNMENTS)
     scheduler: str = 'local'          # executor kind for grader.executor.make_executor: local, serial or an address
     workers: int = 2                  # grading jobs in flight at once
     sections: Optional[list] = None   # sections to grade (None: all)
@@ -29,6 +30,11 @@ class Settings:
     stale_after_seconds: float = 10.0  # a worker silent this long has died: its running jobs are queued again
 
     @property
+    def homework(self):
+        import assignments
+        return assignments.get(self.assignment)
+
+    @property
     def grade_sections(self):
         from public_tests.runner import section_names
-        return section_names(self.sections or ['all'])
+        return section_names(self.sections or ['all'], self.assignment)

@@ -73,7 +73,7 @@ def gradebook(db: Session, deadline: Optional[datetime]) -> list:
     return rows
 
 
-def csv_text(rows: list) -> str:
+def csv_text(rows: list, assignment: Optional[str] = None) -> str:
     records = []
     for row in rows:
         record = (batch_format.gradebook_row(row.student_id, row.best.report) if row.best
@@ -85,7 +85,7 @@ def csv_text(rows: list) -> str:
                        'last_total': f"{row.last.total:g}" if row.last and row.last.complete else '',
                        'last_submitted_at': row.last.created_at.isoformat() if row.last else ''})
         records.append(record)
-    columns = batch_format.columns(records or [{}]) + list(EXTRA_COLUMNS)
+    columns = batch_format.columns(records or [{}], assignment) + list(EXTRA_COLUMNS)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, restval='')
     writer.writeheader()

@@ -14,7 +14,7 @@ from typing import Optional
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from public_tests.sections import BY_NAME
+import assignments
 from service.models import Job, Person, Result, Submission, Worker, utcnow
 from service.uploads import CheckedUpload, UploadRefused
 
@@ -22,15 +22,16 @@ MAX_ATTEMPTS = 3  # a job whose worker died this many times while running it is 
 OPEN_STATES = ('queued', 'running')
 
 
-def plan_jobs(sections: list) -> list:
-    """[(kind, [section names], priority)] for the sections to grade."""
-    units = [name for name in sections if not BY_NAME[name].is_gate]
+def plan_jobs(sections: list, assignment: Optional[str] = None) -> list:
+    """[(kind, [section names], priority)] for the sections (of ``assignment``) to grade."""
+    by_name = assignments.get(assignment).by_name
+    units = [name for name in sections if not by_name[name].is_gate]
     plan = [('units', units, 0)] if units else []
-    return plan + [('gate', [name], 1) for name in sections if BY_NAME[name].is_gate]
+    return plan + [('gate', [name], 1) for name in sections if by_name[name].is_gate]
 
 
-def add_jobs(db: Session, submission: Submission, sections: list) -> None:
-    for kind, names, priority in plan_jobs(sections):
+def add_jobs(db: Session, submission: Submission, sections: list, assignment: Optional[str] = None) -> None:
+    for kind, names, priority in plan_jobs(sections, assignment):
         db.add(Job(submission=submission, kind=kind, sections=names, priority=priority, state='queued'))
 
 
@@ -42,7 +43,7 @@ def open_submission(db: Session, person: Person) -> Optional[Submission]:
 
 
 def accept_upload(db: Session, person: Person, upload: CheckedUpload, sections: list, per_hour: int,
-                  now: Optional[datetime] = None) -> Submission:
+                  now: Optional[datetime] = None, assignment: Optional[str] = None) -> Submission:
     """Store the file and queue its jobs (committed by the caller) or raise UploadRefused (429).
 
     The person's row is updated first, which serialises uploads of one person on every backend
@@ -64,7 +65,7 @@ def accept_upload(db: Session, person: Person, upload: CheckedUpload, sections: 
     submission = Submission(person=person, filename=upload.filename, content=upload.content,
                             sha256=upload.sha256, size=len(upload.content), created_at=now)
     db.add(submission)
-    add_jobs(db, submission, sections)
+    add_jobs(db, submission, sections, assignment)
     db.flush()
     return submission
 
@@ -99,7 +100,8 @@ def claim(db: Session, worker_id: str, kinds: tuple = ('units', 'gate')) -> Opti
     return None
 
 
-def record(db: Session, job_id: int, lease: str, report: Optional[dict], error: Optional[str] = None) -> bool:
+def record(db: Session, job_id: int, lease: str, report: Optional[dict], error: Optional[str] = None,
+           assignment: Optional[str] = None) -> bool:
     """Record a job's results under its lease; False (nothing written) when the lease is no longer current.
 
     ``report`` is grader.report.as_dict; a section it lacks, or every section when ``error``
@@ -112,16 +114,17 @@ def record(db: Session, job_id: int, lease: str, report: Optional[dict], error: 
         db.rollback()
         return False
     job = db.get(Job, job_id)
-    add_results(db, job, report, error)
+    add_results(db, job, report, error, assignment)
     db.commit()
     return True
 
 
-def add_results(db: Session, job: Job, report: Optional[dict], error: Optional[str]) -> None:
+def add_results(db: Session, job: Job, report: Optional[dict], error: Optional[str],
+                assignment: Optional[str] = None) -> None:
     graded = {entry['name']: entry for entry in (report or {}).get('sections', [])}
     for name in job.sections:
         entry = graded.get(name) if error is None else None
-        section = BY_NAME[name]
+        section = assignments.get(assignment).by_name[name]
         if entry is None:
             reason = f"internal grader error: {error}" if error else "no result came back from the grader"
             db.add(Result(submission_id=job.submission_id, job_id=job.id, section=name, verdict='crashed',
@@ -133,13 +136,13 @@ def add_results(db: Session, job: Job, report: Optional[dict], error: Optional[s
                       warnings=list(entry.get('warnings') or [])))
 
 
-def give_up_on_repeat_crashes(db: Session) -> int:
+def give_up_on_repeat_crashes(db: Session, assignment: Optional[str] = None) -> int:
     """Queued jobs that already ran MAX_ATTEMPTS times (their worker died each time): recorded as
     crashed instead of being tried forever. Returns how many; commits."""
     jobs = db.scalars(select(Job).where(Job.state == 'queued', Job.attempts >= MAX_ATTEMPTS)).all()
     for job in jobs:
         job.state, job.finished_at, job.error = 'done', utcnow(), f"the grading worker died {job.attempts} times"
-        add_results(db, job, None, f"the grading worker died {job.attempts} times while grading this")
+        add_results(db, job, None, f"the grading worker died {job.attempts} times while grading this", assignment)
     db.commit()
     return len(jobs)
 
@@ -190,7 +193,7 @@ class RegradeOutcome:
     busy: list
 
 
-def regrade(db: Session, submission_ids: list, sections: list) -> RegradeOutcome:
+def regrade(db: Session, submission_ids: list, sections: list, assignment: Optional[str] = None) -> RegradeOutcome:
     """Forget the results of these submissions and queue them again (those still being graded are
     left alone and listed in ``busy``). Committed by the caller."""
     busy = set(db.scalars(select(Job.submission_id).where(Job.submission_id.in_(submission_ids),
@@ -199,6 +202,6 @@ def regrade(db: Session, submission_ids: list, sections: list) -> RegradeOutcome
     if queued:
         db.execute(delete(Result).where(Result.submission_id.in_(queued)))
         for submission in db.scalars(select(Submission).where(Submission.id.in_(queued))).all():
-            add_jobs(db, submission, sections)
+            add_jobs(db, submission, sections, assignment)
     db.flush()
     return RegradeOutcome(queued, sorted(busy))

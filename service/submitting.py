@@ -20,7 +20,8 @@ def receive_upload(request: Request, db: Session, person: Person, file: Optional
     content = file.file.read(MAX_UPLOAD_BYTES + 1)
     checked = check_upload(file.filename, content)
     try:
-        submission = accept_upload(db, person, checked, settings.grade_sections, settings.per_hour)
+        submission = accept_upload(db, person, checked, settings.grade_sections, settings.per_hour,
+                                   assignment=settings.assignment)
         db.commit()
     except BaseException:
         db.rollback()

@@ -14,4 +14,5 @@ templates.env.filters['when'] = lambda value: value.strftime('%Y-%m-%d %H:%M:%S 
 def render(request: Request, name: str, status_code: int = 200, **context):
     context.setdefault('person', None)
     context['csrf_token'] = csrf_token(request.session)
+    context['assignment'] = request.app.state.settings.homework  # the course's homework, in every page's header
     return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -10,7 +10,7 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from public_tests.sections import SECTIONS
+import assignments
 from service import jobs
 from service.models import Submission
 
@@ -72,14 +72,14 @@ class SubmissionView:
                               'reason': r.reason, 'warnings': r.warnings, 'seconds': r.seconds} for r in self.rows]}
 
 
-def submission_view(db: Session, submission: Submission, deadline: Optional[datetime], for_instructor: bool
-                    ) -> SubmissionView:
+def submission_view(db: Session, submission: Submission, deadline: Optional[datetime], for_instructor: bool,
+                    assignment: Optional[str] = None) -> SubmissionView:
     results = {result.section: result for result in submission.results}
     job_of = {name: job for job in submission.jobs for name in job.sections}
     open_jobs = [job for job in submission.jobs if job.state in jobs.OPEN_STATES]
     show = (lambda text: text) if for_instructor else redact
     rows = []
-    for section in SECTIONS:
+    for section in assignments.get(assignment).sections:
         result, job = results.get(section.name), job_of.get(section.name)
         if result is not None:
             rows.append(SectionRow(section.name, section.number, section.title, 'done', result.verdict, result.points,

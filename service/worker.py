@@ -110,7 +110,7 @@ class GradingLoop:
     def _housekeeping(self) -> None:
         with self.sessions() as db:
             requeued = jobs.requeue_stale(db, self.settings.stale_after_seconds)
-            crashed = jobs.give_up_on_repeat_crashes(db)
+            crashed = jobs.give_up_on_repeat_crashes(db, self.settings.assignment)
         if requeued or crashed:
             log.warning("queued again %d job(s) of stopped workers; %d crashed repeatedly", requeued, crashed)
 
@@ -136,7 +136,7 @@ class GradingLoop:
         return GradingJob(label=f"submission {submission.id}", source=bytes(submission.content),
                           sections=tuple(job.sections), data_dir=self.settings.data_dir,
                           unverified_ok=self.settings.allow_unverified,
-                          policy_options={'policy': self.settings.policy})
+                          policy_options={'policy': self.settings.policy}, assignment=self.settings.assignment)
 
     def _done(self, job_id: int, lease: str, future) -> None:
         self.finished.put((job_id, lease, future))
@@ -160,7 +160,7 @@ class GradingLoop:
                 except Exception as failure:  # the executor could not grade it: record why, once
                     log.exception("job %d failed", job_id)
                     report, error = None, f"{type(failure).__name__}: {failure}"
-                if not jobs.record(db, job_id, lease, report, error):
+                if not jobs.record(db, job_id, lease, report, error, self.settings.assignment):
                     log.warning("job %d finished under an old lease: its result was not recorded", job_id)
 
     def _drop_executor(self, why: str) -> None:

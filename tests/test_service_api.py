@@ -401,3 +401,26 @@ def test_missing_parts_fail_under_ci(monkeypatch):
     with pytest.raises(pytest.skip.Exception):
         require(None, 'chromium')
     require('/usr/bin/chromium', 'chromium')  # present: nothing happens
+
+
+# -- a course of the second assignment ---------------------------------------------------------
+def test_a_course_grades_its_own_assignment(tmp_path):
+    """`./run.py --assignment autoencoder serve`: uploads are graded against the autoencoder's sections."""
+    import time
+
+    import assignments
+    autoencoder = assignments.get('autoencoder')
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'checker.sqlite3'}", scheduler='serial', rate_per_second=0,
+                        assignment='autoencoder', sections=['activations', 'sgd'])
+    app = create_app(settings)
+    alice = add_person(app, 'alice')
+    with TestClient(app) as client:
+        sid = upload(client, alice, autoencoder.reference_path.read_bytes()).json()['id']
+        deadline = time.monotonic() + 120
+        while (report := client.get(f'/api/submissions/{sid}', headers=bearer(alice)).json())['state'] != 'done':
+            assert time.monotonic() < deadline, report
+            time.sleep(0.5)
+        assert [(s['name'], s['verdict'], s['points']) for s in report['sections']] == \
+            [('activations', 'passed', 2.0), ('sgd', 'passed', 0.5)]
+        sign_in(client, alice)
+        assert 'autoencoder checker' in client.get('/').text

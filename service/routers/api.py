@@ -43,7 +43,7 @@ def list_submissions(person: Person = Depends(api_person), db: Session = Depends
                      settings: Settings = Depends(get_settings)):
     submissions = db.scalars(select(Submission).where(Submission.person_id == person.id)
                              .order_by(Submission.id)).all()
-    views = [submission_view(db, s, settings.deadline, False) for s in submissions]
+    views = [submission_view(db, s, settings.deadline, False, settings.assignment) for s in submissions]
     return [SubmissionBrief(id=v.id, created_at=v.created_at, state=v.state, total=v.total, max_total=v.max_total)
             for v in views]
 
@@ -52,7 +52,8 @@ def list_submissions(person: Person = Depends(api_person), db: Session = Depends
 def get_submission(submission_id: int, person: Person = Depends(api_person), db: Session = Depends(get_db),
                    settings: Settings = Depends(get_settings)):
     submission = own_submission(db, person, submission_id)
-    return submission_view(db, submission, settings.deadline, person.is_instructor).as_json()
+    return submission_view(db, submission, settings.deadline, person.is_instructor,
+                           settings.assignment).as_json()
 
 
 @router.post('/submissions/{submission_id}/regrade', response_model=RegradeOut)
@@ -60,7 +61,7 @@ def regrade_one(submission_id: int, request: Request, _: Person = Depends(api_in
                 db: Session = Depends(get_db), settings: Settings = Depends(get_settings)):
     if db.get(Submission, submission_id) is None:
         raise HTTPException(404, "no such submission")
-    outcome = jobs.regrade(db, [submission_id], settings.grade_sections)
+    outcome = jobs.regrade(db, [submission_id], settings.grade_sections, settings.assignment)
     db.commit()
     request.app.state.grading and request.app.state.grading.notify()
     return RegradeOut(queued=outcome.queued, busy=outcome.busy)

@@ -22,8 +22,7 @@ router = APIRouter(prefix='/instructor')
 def gradebook_page(request: Request, person: Person = Depends(instructor_page), db: Session = Depends(get_db),
                    settings: Settings = Depends(get_settings)):
     rows = gradebook(db, settings.deadline)
-    from public_tests.sections import BY_NAME
-    sections = [BY_NAME[name] for name in settings.grade_sections]
+    sections = [settings.homework.by_name[name] for name in settings.grade_sections]
     return render(request, 'gradebook.html', person=person, rows=rows, sections=sections, deadline=settings.deadline,
                   message=request.query_params.get('message'))
 
@@ -31,7 +30,7 @@ def gradebook_page(request: Request, person: Person = Depends(instructor_page), 
 @router.get('/gradebook.csv')
 def gradebook_csv(_: Person = Depends(instructor_page), db: Session = Depends(get_db),
                   settings: Settings = Depends(get_settings)):
-    return Response(csv_text(gradebook(db, settings.deadline)), media_type='text/csv',
+    return Response(csv_text(gradebook(db, settings.deadline), settings.assignment), media_type='text/csv',
                     headers={'Content-Disposition': 'attachment; filename="gradebook.csv"'})
 
 
@@ -41,7 +40,7 @@ def student_page(request: Request, student_id: str, person: Person = Depends(ins
     student = db.scalar(select(Person).where(Person.student_id == student_id))
     if student is None:
         raise HTTPException(404, "no such student")
-    views = [submission_view(db, s, settings.deadline, True) for s in reversed(student.submissions)]
+    views = [submission_view(db, s, settings.deadline, True, settings.assignment) for s in reversed(student.submissions)]
     return render(request, 'student.html', person=person, student=student, views=views)
 
 
@@ -49,7 +48,7 @@ def student_page(request: Request, student_id: str, person: Person = Depends(ins
 def all_submissions(request: Request, person: Person = Depends(instructor_page), db: Session = Depends(get_db),
                     settings: Settings = Depends(get_settings)):
     submissions = db.scalars(select(Submission).order_by(Submission.id.desc()).limit(200)).all()
-    views = [submission_view(db, s, settings.deadline, True) for s in submissions]
+    views = [submission_view(db, s, settings.deadline, True, settings.assignment) for s in submissions]
     return render(request, 'submissions.html', person=person, views=views)
 
 
@@ -59,7 +58,7 @@ def submission_page(request: Request, submission_id: int, person: Person = Depen
     submission = db.get(Submission, submission_id)
     if submission is None:
         raise HTTPException(404, "no such submission")
-    view = submission_view(db, submission, settings.deadline, True)
+    view = submission_view(db, submission, settings.deadline, True, settings.assignment)
     source = submission.content.decode('utf-8', errors='replace')
     return render(request, 'instructor_submission.html', person=person, view=view, source=source,
                   jobs=submission.jobs)
@@ -80,7 +79,7 @@ def regrade_one(request: Request, submission_id: int, _: Person = Depends(instru
                 db: Session = Depends(get_db), settings: Settings = Depends(get_settings)):
     if db.get(Submission, submission_id) is None:
         raise HTTPException(404, "no such submission")
-    outcome = jobs.regrade(db, [submission_id], settings.grade_sections)
+    outcome = jobs.regrade(db, [submission_id], settings.grade_sections, settings.assignment)
     db.commit()
     if request.app.state.grading:
         request.app.state.grading.notify()
@@ -92,7 +91,7 @@ def regrade_one(request: Request, submission_id: int, _: Person = Depends(instru
 def regrade_all(request: Request, _: Person = Depends(instructor_page), db: Session = Depends(get_db),
                 settings: Settings = Depends(get_settings)):
     ids = db.scalars(select(Submission.id).order_by(Submission.id)).all()
-    outcome = jobs.regrade(db, list(ids), settings.grade_sections)
+    outcome = jobs.regrade(db, list(ids), settings.grade_sections, settings.assignment)
     db.commit()
     if request.app.state.grading:
         request.app.state.grading.notify()
