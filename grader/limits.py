@@ -1,11 +1,12 @@
 """Resource limits of a sandboxed run, in one place.
 
-``unit`` applies to each of the twelve unit sections (one child each); the
-gates get their own.  Seconds are wall-clock seconds of the whole child, which
+``unit`` applies to each unit section (one child each); the gates, named
+after their sections (numpy-nn's mnist and cifar10, the autoencoder's bottleneck), get their own.  Seconds are wall-clock seconds of the whole child, which
 is killed with its process group when they run out.
 """
 from dataclasses import dataclass
 
+from assignments.autoencoder.gates import GATES as AUTOENCODER_GATES
 from public_tests.gates import GATES
 
 GiB, MiB = 1 << 30, 1 << 20
@@ -34,4 +35,6 @@ LIMITS = {
                     file_bytes=64 * MiB, output_bytes=8 * MiB, threads=2),
     'cifar10': Limits(seconds=GATES['cifar10'].max_seconds + 120, memory_bytes=16 * GiB, processes=128,
                       file_bytes=64 * MiB, output_bytes=8 * MiB, threads=2),
+    'bottleneck': Limits(seconds=AUTOENCODER_GATES['bottleneck'].max_seconds + 60, memory_bytes=8 * GiB,
+                         processes=64, file_bytes=64 * MiB, output_bytes=8 * MiB, threads=2),
 }

@@ -24,10 +24,11 @@ from pathlib import Path
 
 from grader.sandbox import KIT_ROOT
 
-PACKAGED_FOLDERS = ('grader', 'public_tests', 'data_loaders', 'instructor')  # the grader imports instructor.template
+PACKAGED_FOLDERS = ('grader', 'public_tests', 'data_loaders', 'instructor',  # the grader imports instructor.template
+                    'assignments')
 PACKAGED_FILES = ('interface.py', 'solution.py')
 GRADING_PACKAGES = ('numpy', 'scipy', 'torch', 'tqdm', 'matplotlib')  # what the grader imports
-DATASETS = ('mnist', 'cifar10')
+DATASETS = {'numpy-nn': ('mnist', 'cifar10'), 'autoencoder': ('mnist',)}  # what each assignment's gates train on
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once when it builds the autograder image.
@@ -52,7 +53,7 @@ echo "setup.sh: done"
 DOWNLOAD_STEP = r"""# Download the official data (md5-checked) into the image's cache, where the loaders look.
 cd "$SOURCE"
 if [ "${NN_AUTOGRADER_SKIP_DOWNLOAD:-0}" != "1" ]; then
-    "$PYTHON" -c "from data_loaders import load_mnist, load_cifar10; load_mnist(); load_cifar10()"
+    "$PYTHON" -c "from data_loaders import LOADERS; [LOADERS[name]() for name in __DATASETS__]"
 fi"""
 
 BAKED_STEP = r"""# The data is baked into the package: $SOURCE/data/mnist and $SOURCE/data/cifar10.
@@ -68,7 +69,8 @@ from grader.grade import Grader  # noqa: E402
 from grader.report import print_report, write_gradescope  # noqa: E402
 from public_tests.runner import section_names  # noqa: E402
 
-report = Grader().grade(sys.argv[1], section_names(sys.argv[3:] or ['all']))
+ASSIGNMENT = '__ASSIGNMENT__'
+report = Grader(assignment=ASSIGNMENT).grade(sys.argv[1], section_names(sys.argv[3:] or ['all'], ASSIGNMENT))
 print_report(report)
 write_gradescope(report, sys.argv[2])
 '''
@@ -114,7 +116,7 @@ def data_folders(data_dir=None):
     """{dataset: folder holding its files} for every dataset found where the loaders look."""
     from data_loaders.storage import candidate_dirs
     found = {}
-    for dataset in DATASETS:
+    for dataset in dict.fromkeys(name for names in DATASETS.values() for name in names):
         for folder in candidate_dirs(dataset, data_dir):
             if folder.is_dir() and folder.name == dataset:
                 found[dataset] = folder
@@ -122,9 +124,12 @@ def data_folders(data_dir=None):
     return found
 
 
-def build_package(out_zip, data='download', data_dir=None, unverified_ok=False, datasets=DATASETS):
-    """Write the autograder zip; returns the list of names in it."""
-    setup = SETUP_SH.replace('__DATA_STEP__', BAKED_STEP if data == 'bake' else DOWNLOAD_STEP)
+def build_package(out_zip, data='download', data_dir=None, unverified_ok=False, datasets=None, assignment=None):
+    """Write the autograder zip of ``assignment`` (default numpy-nn); returns the list of names in it."""
+    assignment = assignment or 'numpy-nn'
+    datasets = datasets or DATASETS[assignment]
+    download = DOWNLOAD_STEP.replace('__DATASETS__', repr(list(datasets)))
+    setup = SETUP_SH.replace('__DATA_STEP__', BAKED_STEP if data == 'bake' else download)
     run = RUN_AUTOGRADER.replace('__UNVERIFIED__', 'export NN_KIT_ALLOW_UNVERIFIED=1' if unverified_ok else '')
     with zipfile.ZipFile(out_zip, 'w', zipfile.ZIP_DEFLATED) as archive:
         def add_text(name, text, executable=False):
@@ -136,7 +141,7 @@ def build_package(out_zip, data='download', data_dir=None, unverified_ok=False, 
         add_text('setup.sh', setup, executable=True)
         add_text('run_autograder', run, executable=True)
         add_text('requirements-autograder.txt', pinned_requirements())
-        add_text('gradescope_grade.py', GRADE_PY)
+        add_text('gradescope_grade.py', GRADE_PY.replace('__ASSIGNMENT__', assignment))
         for name in PACKAGED_FILES:
             archive.write(KIT_ROOT / name, name)
         for folder in PACKAGED_FOLDERS:
@@ -156,7 +161,8 @@ def build_package(out_zip, data='download', data_dir=None, unverified_ok=False, 
 
 
 def gradescope_package_command(args):
-    names = build_package(args.out_zip, args.data, args.data_dir, bool(args.allow_unverified))
+    names = build_package(args.out_zip, args.data, args.data_dir, bool(args.allow_unverified),
+                          assignment=args.assignment)
     size = Path(args.out_zip).stat().st_size
     print(f"Gradescope autograder written to {args.out_zip}: {len(names)} files, {size / 2**20:.1f} MiB, "
           f"data {'baked in' if args.data == 'bake' else 'downloaded by setup.sh'}")

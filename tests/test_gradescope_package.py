@@ -88,3 +88,17 @@ def test_baked_package_carries_the_data_where_the_loaders_look(tmp_path):
     from data_loaders.mnist import find_files
     files = find_files(root / 'source' / 'data', download_missing=False)
     assert all(str(path).startswith(str(baked)) for path in (files.values() if isinstance(files, dict) else files))
+
+
+def test_the_second_assignment_packages_and_grades(tmp_path):
+    out = tmp_path / 'autoencoder.zip'
+    build_package(out, assignment='autoencoder')
+    root = unpack(out, tmp_path / 'autograder')
+    assert "[LOADERS[name]() for name in ['mnist']]" in (root / 'source' / 'setup.sh').read_text()
+    assert run_script(root, 'source/setup.sh').returncode == 0
+    (root / 'submission' / 'solution.py').write_text((KIT_ROOT / 'assignments' / 'autoencoder' / 'solution.py').read_text())
+    run = run_script(root, 'run_autograder', 'activations sgd')
+    assert run.returncode == 0, run.stderr
+    results = json.loads((root / 'results' / 'results.json').read_text())
+    assert [(test['name'], test['score']) for test in results['tests']] == \
+        [('3.1 Activation functions', 2.0), ('3.4 SGD', 0.5)], results

@@ -30,7 +30,12 @@ class BaseActivationFunction(ABC):
 
 
 class BaseLayer(ABC):
-    """A layer of an ``FFNet``: forward and backward passes and their R_p versions (see FCLayer)."""
+    """A layer of an ``FFNet``: forward and backward passes and their R_p versions (see FCLayer).
+
+    Every layer has ``shape = (num_inputs, num_outputs)``: FFNet checks the arrays each pass returns by it.
+    """
+
+    shape = None
 
     @abstractmethod
     def get_params_number(self):
@@ -161,8 +166,10 @@ def objective(model, inputs, weights, l2_coef):
     """(F + l2_coef/2 ||w||^2, its gradient (num_params,)) at ``weights`` on ``inputs`` (num_features, batch)."""
     model.net.set_weights(weights)
     loss, grad = model.compute_loss(inputs)
-    check_shape(np.asarray(grad), (weights.size,), 'compute_loss (gradient)')
-    return float(np.real(loss)) + 0.5 * l2_coef * float(weights @ weights), np.asarray(grad) + l2_coef * weights
+    grad = check_shape(np.asarray(grad), (weights.size,), 'compute_loss (gradient)')
+    if np.iscomplexobj(grad) or np.iscomplexobj(loss):
+        raise TypeError("compute_loss returned complex numbers for real weights and inputs")
+    return float(loss) + 0.5 * l2_coef * float(weights @ weights), grad + l2_coef * weights
 
 
 def minimize(model, inputs, step, num_epoch, minibatch_size, l2_coef, test_inputs=None, display=False):
@@ -193,7 +200,8 @@ def minimize(model, inputs, step, num_epoch, minibatch_size, l2_coef, test_input
             if data is not None:
                 loss, grad = objective(model, data, weights, l2_coef)
                 history[f'{name}_loss'].append(loss)
-                history[f'{name}_grad'].append(float(np.linalg.norm(grad)))
+                with np.errstate(over='ignore'):  # a diverging run shows inf here, then stops at the check above
+                    history[f'{name}_grad'].append(float(np.linalg.norm(grad)))
         if display:
             shown = f"train loss {history['train_loss'][-1]:.5f}" + (
                 f", test loss {history['test_loss'][-1]:.5f}" if test_inputs is not None else '')

@@ -252,7 +252,8 @@ class Autoencoder:
 
     def compute_hessvec(self, p):
         """
-        The Hessian of F times ``p``; called after compute_loss on the same minibatch.
+        The Hessian of F times ``p``; called right after compute_loss on the same minibatch (a
+        Gauss-Newton product in between runs a backward pass of its own: compute_loss again first).
 
         :param p: (num_params,)
         :return: (num_params,)
@@ -266,7 +267,8 @@ class Autoencoder:
     def compute_gaussnewtonvec(self, p):
         """
         The Gauss-Newton approximation of the Hessian of F times ``p``: 1/n sum_i J_i^T J_i p;
-        called after compute_loss on the same minibatch.
+        called after compute_loss on the same minibatch.  Its backward pass replaces what the layers
+        kept from compute_loss's.
 
         :param p: (num_params,)
         :return: (num_params,)
