@@ -95,3 +95,11 @@ def test_complex_inputs_are_graded():
                   for section in ('activations', 'fclayer', 'loss')}
     assert 'complex inputs' in categories['activations'] and 'complex inputs' in categories['fclayer']
     assert 'the complex step' in categories['loss']
+
+
+def test_reference_passes_the_bottleneck_gate_in_the_sandbox():
+    from tests.conftest import DATA_DIR
+    report = Grader(assignment='autoencoder', data_dir=DATA_DIR).grade(AUTOENCODER.reference_path, ['bottleneck'])
+    verdict = report.sections[0]
+    assert verdict.verdict == 'passed' and verdict.points == 3.0, verdict.reason
+    assert 'validation loss' in verdict.reason and 'on 2,000 test images' in verdict.reason
