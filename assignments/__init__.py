@@ -33,6 +33,7 @@ class Assignment:
     execute_module: str       # run_scenario(solution, scenario), running(task): kit_execute.py in the sandbox
     gates_module: str         # GATES, TRAINING_NAMES, load_gate_data, train_and_predict, judge, run_gate: kit_gates.py
     training_module: str      # train_command: ./run.py train
+    probes_module: str = None  # probes(section), GROWN: the loop probes (grader/loops.py); None: no loop rule
     handout: Path = None      # the assignment text shipped to students
     teaches: bool = False     # a mistake catalogue and shrinking ladders exist (grader/diagnose.py)
     shipped: tuple = field(default=())  # more (source, name in the release) pairs for the student kit
@@ -137,12 +138,12 @@ ASSIGNMENTS = {
     'numpy-nn': Assignment(
         'numpy-nn', 'Training multilayer neural networks on numpy', KIT_ROOT,
         'public_tests.sections', 'public_tests.cases', 'grader.scenarios', 'grader.execute',
-        'public_tests.gates', 'public_tests.training_report', teaches=True),
+        'public_tests.gates', 'public_tests.training_report', 'grader.loops', teaches=True),
     'autoencoder': Assignment(
         'autoencoder', 'Automatic differentiation for an autoencoder', AUTOENCODER_ROOT,
         'assignments.autoencoder.sections', 'assignments.autoencoder.public_cases',
         'assignments.autoencoder.scenarios', 'assignments.autoencoder.execute',
-        'assignments.autoencoder.gates', 'assignments.autoencoder.training',
+        'assignments.autoencoder.gates', 'assignments.autoencoder.training', 'assignments.autoencoder.probes',
         handout=KIT_ROOT / 'assignments' / 'autoencoder' / 'handout.md'),
 }
 

@@ -18,7 +18,7 @@ from grader.compare import compare_case, compare_output
 from grader.course_policy import CoursePolicy
 from grader.diagnose import Diagnoser, student_cases
 from grader.limits import LIMITS
-from grader.loops import loop_lines, probes
+from grader.loops import loop_lines
 from grader.policy import MODULE, POLICY, WARNING, WRONG, EditChecker, Finding, check_submission, section_of_names
 from grader.sandbox import run_child
 from grader.shrink import format_case, ladder, smallest_failing
@@ -99,6 +99,7 @@ class Grader:
         self.edit_checker = EditChecker(self.kit_template, section_of_names(self.reference_source, homework.by_name))
         self.reference = homework.load(homework.reference_path, f"grader_reference_{homework.module_suffix}")
         self.execute, self.scenarios = homework.module('execute'), homework.module('scenarios')
+        self.probes = homework.module('probes') if homework.probes_module else None  # the loop rule's probes
         self.data_dir, self.unverified_ok = data_dir, unverified_ok
         # the mistake catalogue (grader/mistakes.toml) and the shrinking ladders, where the assignment has them
         self.diagnoser = Diagnoser(self.reference_source) if homework.teaches else None
@@ -202,7 +203,7 @@ class Grader:
         if self.assignment.by_name[name].is_gate:
             return self._grade_gate(name, source, skip_gates)
         cases = self.expected(name)
-        probing = {'probes': probes(name), 'traced_lines': spliced.student_lines} if self.assignment.teaches else {}
+        probing = {'probes': self.probes.probes(name), 'traced_lines': spliced.student_lines} if self.probes else {}
         run, results, failure = self._run_cases(name, source, [scenario for _, scenario, _ in cases], 'unit',
                                                 **probing)
         if failure:
@@ -257,7 +258,8 @@ class Grader:
             return []
         severity = POLICY if self.policy.loops == 'fail' else WARNING
         lines = spliced.source.splitlines()
-        looping = {line: why for line, why in loop_lines(name, counts).items() if 0 < line <= len(lines)}
+        looping = {line: why for line, why in loop_lines(name, counts, self.probes.GROWN).items()
+                   if 0 < line <= len(lines)}
         found = []
         if looping:  # the first line (the outermost loop, usually) in full, the others by number
             first, *others = sorted(looping)

@@ -17,13 +17,16 @@ calls from a single line).  Then, here in the grader:
   whose count grows with more than two of them sits in more than two nested
   loops over data.
 
-The probes are tiny, so tracing costs milliseconds.
+The probes are tiny, so tracing costs milliseconds.  They are the first assignment's; another
+assignment brings its own ``probes(section)`` and ``GROWN`` (``Assignment.probes_module``), and
+``loop_lines`` compares every '<run> small' with its '<run> bigger'.
 """
 import numpy as np
 
 from grader.scenarios import layer, train_step
 
 GROWS = 'bigger'
+GROWN = "more batch, units, channels, pixels"  # what is larger in the bigger probes
 CONVOLVE_DIMENSIONS = {'n': 'batch', 'd': 'input channels', 'c': 'output channels', 'ih': 'image height',
                        'iw': 'image width', 'kh': 'kernel height', 'kw': 'kernel width'}
 
@@ -90,9 +93,10 @@ def probes(section):
     return [('small', _probe(section, rng, 0)), (GROWS, _probe(section, rng, 1))]
 
 
-def loop_lines(section, counts):
+def loop_lines(section, counts, grown=GROWN):
     """{graded line: description} of the lines that loop over data, from the child's ``counts``
-    ({label: {line: executions}}); for ``convolve``, lines nested in more than two data loops."""
+    ({label: {line: executions}}); for ``convolve``, lines nested in more than two data loops.
+    ``grown``: what the bigger probes have more of."""
     def on(label):
         return {int(line): number for line, number in counts.get(label, {}).items()}
 
@@ -105,13 +109,11 @@ def loop_lines(section, counts):
                 found[line] = (f"runs more often with every one of {', '.join(CONVOLVE_DIMENSIONS[key] for key in grown)}"
                                f": more than two nested loops over the data (at most two are allowed in convolve_numpy)")
         return found
-    pairs = [('max small', 'max bigger'), ('avg small', 'avg bigger')] if section == 'pooling2d' else \
-        [('small', GROWS)]
+    pairs = [(label, label[:-len('small')] + GROWS) for label in counts if label.endswith('small')]
     for small_label, big_label in pairs:
         small, big = on(small_label), on(big_label)
         for line, number in sorted(big.items()):
             if number > small.get(line, 0) and line not in found:
                 found[line] = (f"runs {small.get(line, 0)} times on the small probe and {number} times on a bigger one"
-                               f" (more batch, units, channels, pixels): a Python loop over the data (vectorise it "
-                               f"with numpy)")
+                               f" ({grown}): a Python loop over the data (vectorise it with numpy)")
     return found

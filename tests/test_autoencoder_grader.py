@@ -104,3 +104,41 @@ def test_reference_passes_the_bottleneck_gate_in_the_sandbox():
     verdict = report.sections[0]
     assert verdict.verdict == 'passed' and verdict.points == 3.0, verdict.reason
     assert 'validation loss' in verdict.reason and 'on 2,000 test images' in verdict.reason
+
+
+LOOPS = {  # section: (the reference's lines, the same with a Python loop over data)
+    'loss': ("loss = 0.5 * np.sum(residual * residual) / n",
+             "loss = sum(0.5 * np.sum(residual[:, i] * residual[:, i]) for i in range(n)) / n"),
+    'activations': ("return 1 / (1 + np.exp(-X))",
+                    "return np.array([1 / (1 + np.exp(-x)) for x in X.ravel()]).reshape(X.shape)"),
+    'adam': ("return weights - step_size * m_hat / (np.sqrt(v_hat) + eps)",
+             "return np.array([w - step_size * m / (np.sqrt(v) + eps) for w, m, v in zip(weights, m_hat, v_hat)])"),
+    'fclayer': ("self.outputs = self.afun.val(self.u)",
+                "self.outputs = np.stack([self.afun.val(column) for column in self.u.T], axis=1)"),
+}
+
+
+@pytest.mark.parametrize('section', sorted(LOOPS))
+def test_loops_over_objects_units_or_parameters_are_refused(grader, tmp_path, section):
+    old, new = LOOPS[section]
+    assert old in REFERENCE
+    path = tmp_path / 'solution.py'
+    path.write_text(REFERENCE.replace(old, new, 1))
+    verdict = grader.grade(path, [section]).sections[0]
+    assert verdict.verdict == 'policy violation' and 'loop over the data' in verdict.reason, verdict.reason
+    assert 'more objects, units, parameters' in verdict.reason
+
+
+def test_a_loop_over_the_layers_is_fine(grader, tmp_path):
+    source = REFERENCE.replace(
+        "        self.net.set_direction(p)\n        Rp_outputs = self.net.compute_Rp_outputs()\n"
+        "        return self.net.compute_loss_Rp_grad(",
+        "        start = 0\n        for layer in self.net.layers:\n"
+        "            layer.set_direction(p[start:start + layer.get_params_number()])\n"
+        "            start += layer.get_params_number()\n        Rp_outputs = self.net.compute_Rp_outputs()\n"
+        "        return self.net.compute_loss_Rp_grad(", 1)
+    assert source != REFERENCE
+    path = tmp_path / 'solution.py'
+    path.write_text(source)
+    verdict = grader.grade(path, ['hessvec']).sections[0]
+    assert verdict.verdict == 'passed' and not verdict.warnings, verdict.reason
