@@ -92,11 +92,7 @@ class Assignment:
         """Import the Python file ``path`` as ``module_name`` with this assignment's interface as
         ``interface`` (restored afterwards: each module keeps the names it imported)."""
         with self.interface_bound():
-            spec = importlib.util.spec_from_file_location(module_name, Path(path).resolve())
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
-            return module
+            return _exec_file(path, module_name)
 
     @contextlib.contextmanager
     def interface_bound(self):
@@ -105,7 +101,7 @@ class Assignment:
             yield
             return
         saved = sys.modules.get('interface')
-        sys.modules['interface'] = self.interface_module()
+        sys.modules['interface'] = self.interface
         try:
             yield
         finally:
@@ -115,17 +111,20 @@ class Assignment:
                 sys.modules['interface'] = saved
 
     @cached_property
-    def _interface(self):
+    def interface(self):
+        """The assignment's interface module (imported once, under a name of its own)."""
         if self.interface_path == KIT_ROOT / 'interface.py':
             return importlib.import_module('interface')
-        spec = importlib.util.spec_from_file_location(f"interface_{self.module_suffix}", self.interface_path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        return module
+        return _exec_file(self.interface_path, f"interface_{self.module_suffix}")
 
-    def interface_module(self):
-        return self._interface
+
+def _exec_file(path, module_name):
+    """Import the Python file ``path`` as the module ``module_name``."""
+    spec = importlib.util.spec_from_file_location(module_name, Path(path).resolve())
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def _root(folder):
