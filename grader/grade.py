@@ -19,7 +19,8 @@ from grader.course_policy import CoursePolicy
 from grader.diagnose import Diagnoser, student_cases
 from grader.limits import LIMITS
 from grader.loops import loop_lines
-from grader.policy import MODULE, POLICY, WARNING, WRONG, EditChecker, Finding, check_submission, section_of_names
+from grader.policy import (MODULE, POLICY, WARNING, WRONG, EditChecker, Finding, check_submission, owners_of_lines,
+                           section_of, section_of_names)
 from grader.sandbox import run_child
 from grader.shrink import format_case, ladder, smallest_failing
 from grader.splice import as_is, splice
@@ -258,8 +259,12 @@ class Grader:
             return []
         severity = POLICY if self.policy.loops == 'fail' else WARNING
         lines = spliced.source.splitlines()
+        # A probe of one section may run another's code (rp's probe runs forward): each loop is charged to
+        # the section whose function holds it; a helper outside every section, to whichever section runs it.
+        owners = owners_of_lines(ast.parse(spliced.source))
         looping = {line: why for line, why in loop_lines(name, counts, self.probes.GROWN).items()
-                   if 0 < line <= len(lines)}
+                   if 0 < line <= len(lines)
+                   and section_of(self.edit_checker.sections, owners.get(line)) in (name, MODULE)}
         found = []
         if looping:  # the first line (the outermost loop, usually) in full, the others by number
             first, *others = sorted(looping)

@@ -76,7 +76,7 @@ def install_guard(control, readable_roots):
                 if event.startswith(prefixes):
                     violation(f"{reason} ({event})")
             if event == 'import' and args[0] in BLOCKED_MODULES:
-                violation(f"importing {args[0]}")
+                violation(f"importing {args[0]} (the sandbox allows no such module, even inside a library)")
             if event in PATH_EVENTS and args:
                 if writes(event, args):
                     if not inside(args[0], (sandbox_root,)):

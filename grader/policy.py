@@ -82,7 +82,7 @@ def _call_name(node):
     return function.id if isinstance(function, ast.Name) else function.attr if isinstance(function, ast.Attribute) else ''
 
 
-def _owners(tree):
+def owners_of_lines(tree):
     """{line (1-based): the innermost def/class around it, qualified} for every line inside one."""
     owners = {}
 
@@ -112,7 +112,7 @@ def import_problem(module, allowed):
 
 def check_code(tree, sections, extra_imports=()):
     """Imports and forbidden calls, wherever they stand."""
-    owners, allowed = _owners(tree), ALLOWED_IMPORTS | set(extra_imports)
+    owners, allowed = owners_of_lines(tree), ALLOWED_IMPORTS | set(extra_imports)
     findings = []
     for node in ast.walk(tree):
         section = section_of(sections, owners.get(getattr(node, 'lineno', 0)))

@@ -13,7 +13,7 @@ A scenario is a dict:
   {'kind': 'autoencoder', 'method': 'loss' | 'hessvec' | 'gaussnewton', 'layers': [[n_in, n_out, bias]],
    'weights', 'inputs', 'p', 'weights_imag' = step * p and 'step' (the complex step of the loss, optional)}
   {'kind': 'optimizer', 'method': 'run_sgd' | ..., 'kwargs', 'layers', 'weights', 'inputs',
-   'test_inputs' (optional), 'seed'}
+   'test_inputs' (optional), 'seed', 'runs' (optional: that many runs on one model, from where the last ended)}
 """
 import contextlib
 import traceback
@@ -267,14 +267,19 @@ def run_optimizer(solution, scenario, record):
     autoencoder, net = oracle_autoencoder(solution, scenario)
     autoencoder.compute_loss = lambda inputs: oracle_loss(net, inputs)  # the optimiser alone is judged
     method = getattr(autoencoder, scenario['method'])
-    np.random.seed(scenario['seed'])
     test_inputs = scenario.get('test_inputs')
-    history = call(lambda: method(np.array(scenario['inputs']), test_inputs=test_inputs, **scenario['kwargs']),
-                   scenario['method'])
-    record('weights', net.get_weights(), f"{scenario['method']}: the final weights")
-    if isinstance(history, dict):
-        for key in ('train_loss', 'train_grad', 'test_loss', 'test_grad'):
-            record(f'history.{key}', np.array(history.get(key, []), dtype=np.float64), f"history['{key}']")
+    runs = scenario.get('runs', 1)  # several runs on one model: each starts with an empty state
+    for run in range(runs):
+        prefix, what = (f"run{run + 1}.", f"{scenario['method']} (run {run + 1} of {runs} on one model)") \
+            if runs > 1 else ('', scenario['method'])
+        np.random.seed(scenario['seed'] + run)
+        history = call(lambda: method(np.array(scenario['inputs']), test_inputs=test_inputs, **scenario['kwargs']),
+                       what)
+        record(f'{prefix}weights', net.get_weights(), f"{what}: the final weights")
+        if isinstance(history, dict):
+            for key in ('train_loss', 'train_grad', 'test_loss', 'test_grad'):
+                record(f'{prefix}history.{key}', np.array(history.get(key, []), dtype=np.float64),
+                       f"{what}: history['{key}']")
 
 
 def running(task):

@@ -104,6 +104,10 @@ def _optimizer(section):
                     ', with test inputs' if with_test else ''), {
                     'kind': 'optimizer', 'method': method, 'kwargs': kwargs, 'seed': 7 + number, **network,
                     'test_inputs': rng.normal(size=(5, 6)) if with_test else None}
+        kwargs = {'num_epoch': 2, 'minibatch_size': 4, 'l2_coef': 1e-3, **settings[0]}
+        yield 'two runs on one model', f"{method} twice on one model (each run starts with an empty state)", {
+            'kind': 'optimizer', 'method': method, 'kwargs': kwargs, 'seed': 11, 'runs': 2, 'test_inputs': None,
+            **_network(rng, ARCHITECTURES[0], 10)}
     return generate
 
 

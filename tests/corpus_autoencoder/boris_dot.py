@@ -1,0 +1,339 @@
+"""Your solution: fill in every region marked "# Your code here".
+
+Only this file is uploaded to the checker, which uses its own copy of the code
+outside the marked regions (edits there are reported, never used); helpers of
+your own are kept.  Use numpy and the pure standard library (no other numeric
+library), no Python loops over data (objects, units, parameters).  Everything
+must accept complex arrays too: the complex-step check runs through your code.
+"""
+import numpy as np
+
+from interface import *
+
+
+# ============================ 1. Activation functions ============================
+# val, deriv and second_deriv map an array X (any shape, real or complex) to an array of
+# X's shape.  For complex X, branch on X.real (ReLU, LeakyReLU): inputs are never exactly 0.
+class SigmoidActivationFunction(BaseActivationFunction):
+    def val(self, X):
+        # Your code here \/
+        return 0.5 * (1.0 + np.tanh(0.5 * X))
+        # Your code here /\
+
+    def deriv(self, X):
+        # Your code here \/
+        s = self.val(X)
+        return s * (1.0 - s)
+        # Your code here /\
+
+    def second_deriv(self, X):
+        # Your code here \/
+        s = self.val(X)
+        return s * (1.0 - s) * (1.0 - 2.0 * s)
+        # Your code here /\
+
+
+class TanhActivationFunction(BaseActivationFunction):
+    def val(self, X):
+        # Your code here \/
+        return np.tanh(X)
+        # Your code here /\
+
+    def deriv(self, X):
+        # Your code here \/
+        return 1.0 / np.cosh(X) ** 2
+        # Your code here /\
+
+    def second_deriv(self, X):
+        # Your code here \/
+        return -2.0 * np.tanh(X) / np.cosh(X) ** 2
+        # Your code here /\
+
+
+class ReluActivationFunction(BaseActivationFunction):
+    def val(self, X):
+        # Your code here \/
+        return np.where(X.real > 0, X, 0 * X)
+        # Your code here /\
+
+    def deriv(self, X):
+        # Your code here \/
+        return np.heaviside(X.real, 0.0)
+        # Your code here /\
+
+    def second_deriv(self, X):
+        # Your code here \/
+        return 0.0 * X.real
+        # Your code here /\
+
+
+class LeakyReluActivationFunction(BaseActivationFunction):
+    def __init__(self, alpha=0.01):
+        """:param alpha: the slope for negative inputs, 0 < alpha < 1"""
+        self.alpha = alpha
+
+    def val(self, X):
+        # Your code here \/
+        return np.where(X.real > 0, X, X * self.alpha)
+        # Your code here /\
+
+    def deriv(self, X):
+        # Your code here \/
+        return np.where(X.real > 0, 1.0, self.alpha)
+        # Your code here /\
+
+    def second_deriv(self, X):
+        # Your code here \/
+        return np.zeros(X.shape)
+        # Your code here /\
+
+
+class SoftplusActivationFunction(BaseActivationFunction):
+    """g(s) = log(1 + exp(s))."""
+
+    def val(self, X):
+        # Your code here \/
+        return np.log(np.exp(X) + 1.0)
+        # Your code here /\
+
+    def deriv(self, X):
+        # Your code here \/
+        e = np.exp(X)
+        return e / (1.0 + e)
+        # Your code here /\
+
+    def second_deriv(self, X):
+        # Your code here \/
+        e = np.exp(X)
+        return e / (1.0 + e) ** 2
+        # Your code here /\
+
+
+class LinearActivationFunction(BaseActivationFunction):
+    def val(self, X):
+        # Your code here \/
+        return 1.0 * X
+        # Your code here /\
+
+    def deriv(self, X):
+        # Your code here \/
+        return np.ones(np.shape(X))
+        # Your code here /\
+
+    def second_deriv(self, X):
+        # Your code here \/
+        return np.zeros(np.shape(X))
+        # Your code here /\
+
+
+# ============================ 2. The fully connected layer ============================
+class FCLayer(BaseLayer):
+    """z = g(W_bar z_bar_in): W_bar = [W, b] (num_outputs, num_inputs + 1), z_bar_in = [z_in; 1].
+
+    Arrays are (units, batch).  The parameter vector is W_bar (or W without a bias) flattened
+    in C order.  The direction of the R_p passes, P_bar, has W_bar's shape.
+    """
+
+    def __init__(self, shape, afun, use_bias=False):
+        """
+        :param shape: (num_inputs, num_outputs)
+        :param afun: the activation function, a BaseActivationFunction
+        :param use_bias: whether the layer has a bias column b
+        """
+        self.shape, self.afun, self.use_bias = tuple(shape), afun, use_bias
+        num_inputs, num_outputs = self.shape
+        columns = num_inputs + (1 if use_bias else 0)
+        self.weights = np.random.randn(num_outputs, columns) * np.sqrt(2 / (num_inputs + num_outputs))
+        if use_bias:
+            self.weights[:, -1] = 0
+        self.direction = np.zeros_like(self.weights)
+
+    def get_params_number(self):
+        return self.weights.size
+
+    def get_weights(self):
+        return self.weights.ravel().copy()
+
+    def set_weights(self, w):
+        self.weights = np.array(w).reshape(self.weights.shape)  # keeps a complex dtype
+
+    def set_direction(self, p):
+        self.direction = np.array(p).reshape(self.weights.shape)
+
+    def get_activations(self):
+        return self.outputs
+
+    def extend(self, inputs):
+        """[inputs; 1] with a bias, inputs without: (num_inputs (+1), batch)."""
+        if not self.use_bias:
+            return inputs
+        return np.vstack([inputs, np.ones((1, inputs.shape[1]), dtype=inputs.dtype)])
+
+    def forward(self, inputs):
+        """Forward pass (formula (2) of the handout).
+
+        inputs: (num_inputs, batch) -> outputs: (num_outputs, batch).
+        I keep inputs, u, outputs (required) and z_bar (mine: the R_p passes reuse it).
+        """
+        # Your code here \/
+        self.inputs = inputs
+        self.z_bar = self._bar(inputs)
+        self.u = self.weights.dot(self.z_bar)
+        self.outputs = self.afun.val(self.u)
+        return self.outputs
+        # Your code here /\
+
+    def backward(self, derivs):
+        """Backward pass, formula (3): returns (dL/dz_in, dL/dW_bar flattened)."""
+        # Your code here \/
+        self.derivs = derivs
+        du = derivs * self.afun.deriv(self.u)
+        dW = du.dot(self.z_bar.T)
+        W = self.weights[:, :-1] if self.use_bias else self.weights
+        return W.T.dot(du), dW.flatten()
+        # Your code here /\
+
+    def Rp_forward(self, Rp_inputs):
+        # Your code here \/
+        self.Rp_inputs = Rp_inputs
+        self.Rp_u = (self.weights.dot(self._bar(Rp_inputs, 0.0))
+                     + self.direction.dot(self.z_bar))
+        return self.afun.deriv(self.u) * self.Rp_u
+        # Your code here /\
+
+    def _bar(self, z, fill=1.0):
+        """z with a row of ``fill`` below it when the layer has a bias (fill=0 for R{z})."""
+        if not self.use_bias:
+            return z
+        return np.vstack((z, np.full((1, z.shape[1]), fill, dtype=z.dtype)))
+
+    def Rp_backward(self, Rp_derivs):
+        # Your code here \/
+        g1, g2 = self.afun.deriv(self.u), self.afun.second_deriv(self.u)
+        du = self.derivs * g1
+        Rdu = Rp_derivs * g1 + self.derivs * g2 * self.Rp_u
+        RdW = Rdu.dot(self.z_bar.T) + du.dot(self._bar(self.Rp_inputs, 0.0).T)
+        if self.use_bias:
+            W, P = self.weights[:, :-1], self.direction[:, :-1]
+        else:
+            W, P = self.weights, self.direction
+        return P.T.dot(du) + W.T.dot(Rdu), RdW.flatten()
+        # Your code here /\
+
+
+# ============================ 3. The autoencoder ============================
+class Autoencoder:
+    def __init__(self, layers):
+        """:param layers: list of BaseLayer instances, the encoder's then the decoder's"""
+        self.net = FFNet(layers)
+
+    def compute_loss(self, inputs):
+        """
+        F = 1/n sum_i 1/2 ||x_i - z^L(x_i)||^2 over the n columns of ``inputs``.
+
+        :param inputs: (num_features, n)
+        :return: (F, a number; the gradient of F, (num_params,))
+        """
+        # Your code here \/
+        self.n = inputs.shape[1]  # compute_hessvec and compute_gaussnewtonvec use it
+        out = self.net.compute_outputs(inputs)
+        diff = out - inputs
+        return (diff * diff).sum() / 2 / self.n, self.net.compute_loss_grad(diff / self.n)
+        # Your code here /\
+
+    def compute_hessvec(self, p):
+        """
+        The Hessian of F times ``p``; called right after compute_loss on the same minibatch (a
+        Gauss-Newton product in between runs a backward pass of its own: compute_loss again first).
+
+        :param p: (num_params,)
+        :return: (num_params,)
+        """
+        # Your code here \/
+        self.net.set_direction(p)
+        return self.net.compute_loss_Rp_grad(self.net.compute_Rp_outputs() / self.n)
+        # Your code here /\
+
+    def compute_gaussnewtonvec(self, p):
+        """
+        The Gauss-Newton approximation of the Hessian of F times ``p``: 1/n sum_i J_i^T J_i p;
+        called after compute_loss on the same minibatch.  Its backward pass replaces what the layers
+        kept from compute_loss's.
+
+        :param p: (num_params,)
+        :return: (num_params,)
+        """
+        # Your code here \/
+        self.net.set_direction(p)
+        return self.net.compute_loss_grad(self.net.compute_Rp_outputs() / self.n)
+        # Your code here /\
+
+    # The optimisers: interface.minimize runs the epochs and minibatches (see its docstring) and
+    # returns the history; each method's ``step`` is its update rule.  ``state`` (a dict) keeps
+    # what a rule carries from one step to the next.
+    def run_sgd(self, inputs, step_size=0.01, num_epoch=200, minibatch_size=100, l2_coef=1e-5,
+                test_inputs=None, display=False):
+        def step(weights, grad, iteration):
+            """
+            :param weights: (num_params,) current weights
+            :param grad: (num_params,) gradient of the regularised objective on the minibatch
+            :param iteration: the step's number, 1, 2, ...
+            :return: (num_params,) the new weights
+            """
+            # Your code here \/
+            new_weights = weights - step_size * grad
+            return new_weights
+            # Your code here /\
+
+        return minimize(self, inputs, step, num_epoch, minibatch_size, l2_coef, test_inputs, display)
+
+    def run_sgd_momentum(self, inputs, step_size=0.01, momentum=0.9, num_epoch=200, minibatch_size=100,
+                         l2_coef=1e-5, test_inputs=None, display=False):
+        state = {}
+
+        def step(weights, grad, iteration):
+            """Momentum: v <- momentum v + step_size grad (v = 0 before the first step); w <- w - v."""
+            # Your code here \/
+            # the other sign convention: v <- mu v - lr g, w <- w + v (the same iterates)
+            vel = state.setdefault('vel', {'v': np.zeros_like(weights)})
+            vel['v'] = momentum * vel['v'] - step_size * grad
+            return weights + vel['v']
+            # Your code here /\
+
+        return minimize(self, inputs, step, num_epoch, minibatch_size, l2_coef, test_inputs, display)
+
+    def run_rmsprop(self, inputs, step_size=0.01, num_epoch=200, minibatch_size=100, l2_coef=1e-5,
+                    test_inputs=None, ro=0.9, eps=1e-8, display=False):
+        state = {}
+
+        def step(weights, grad, iteration):
+            """RMSprop: r <- ro r + (1 - ro) grad^2 (r = 0 before the first step);
+            w <- w - step_size grad / (sqrt(r) + eps)."""
+            # Your code here \/
+            if 'r' in state:
+                state['r'] = ro * state['r'] + (1 - ro) * np.square(grad)
+            else:
+                state['r'] = (1 - ro) * np.square(grad)
+            return weights - step_size * grad / (np.sqrt(state['r']) + eps)
+            # Your code here /\
+
+        return minimize(self, inputs, step, num_epoch, minibatch_size, l2_coef, test_inputs, display)
+
+    def run_adam(self, inputs, step_size=0.01, num_epoch=200, minibatch_size=100, l2_coef=1e-5,
+                 test_inputs=None, display=False, beta1=0.9, beta2=0.999, eps=1e-8):
+        state = {}
+
+        def step(weights, grad, iteration):
+            """Adam (Kingma, Ba): m, v <- beta1 m + (1 - beta1) grad, beta2 v + (1 - beta2) grad^2
+            (both 0 before the first step); w <- w - step_size m_hat / (sqrt(v_hat) + eps) with the
+            bias corrections m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t), t = iteration."""
+            # Your code here \/
+            state['t'] = state.get('t', 0) + 1  # my own step counter
+            t = state['t']
+            state['m'] = beta1 * state.get('m', np.zeros_like(grad)) + (1 - beta1) * grad
+            state['v'] = beta2 * state.get('v', np.zeros_like(grad)) + (1 - beta2) * np.square(grad)
+            m_hat, v_hat = state['m'] / (1 - beta1 ** t), state['v'] / (1 - beta2 ** t)
+            return weights - step_size * m_hat / (np.sqrt(v_hat) + eps)
+            # Your code here /\
+
+        return minimize(self, inputs, step, num_epoch, minibatch_size, l2_coef, test_inputs, display)

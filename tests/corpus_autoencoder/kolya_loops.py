@@ -1,0 +1,358 @@
+"""Your solution: fill in every region marked "# Your code here".
+
+Only this file is uploaded to the checker, which uses its own copy of the code
+outside the marked regions (edits there are reported, never used); helpers of
+your own are kept.  Use numpy and the pure standard library (no other numeric
+library), no Python loops over data (objects, units, parameters).  Everything
+must accept complex arrays too: the complex-step check runs through your code.
+"""
+import numpy as np
+from interface import *
+
+
+def scaled_ratio(scale, top, bottom, eps):
+    # поэлементно: scale * top_i / (sqrt(bottom_i) + eps)
+    return np.array([scale * t / (b ** 0.5 + eps) for t, b in zip(top, bottom)])
+
+
+# ============================ 1. Activation functions ============================
+# val, deriv and second_deriv map an array X (any shape, real or complex) to an array of
+# X's shape.  For complex X, branch on X.real (ReLU, LeakyReLU): inputs are never exactly 0.
+class SigmoidActivationFunction(BaseActivationFunction):
+    def val(self, X):
+        # Your code here \/
+        return 1.0 / (1.0 + np.exp(-X))
+        # Your code here /\
+
+    def deriv(self, X):
+        # Your code here \/
+        s = self.val(X)
+        return s - s * s
+        # Your code here /\
+
+    def second_deriv(self, X):
+        # Your code here \/
+        s = self.val(X)
+        return s * (1 - s) * (1 - 2 * s)
+        # Your code here /\
+
+
+class TanhActivationFunction(BaseActivationFunction):
+    def val(self, X):
+        # Your code here \/
+        return np.tanh(X)
+        # Your code here /\
+
+    def deriv(self, X):
+        # Your code here \/
+        t = np.tanh(X)
+        return 1.0 - t * t
+        # Your code here /\
+
+    def second_deriv(self, X):
+        # Your code here \/
+        t = np.tanh(X)
+        return 2.0 * t * (t * t - 1.0)
+        # Your code here /\
+
+
+class ReluActivationFunction(BaseActivationFunction):
+    def val(self, X):
+        # Your code here \/
+        # маска по вещественной части: для комплексных X тоже работает
+        return X * (X.real > 0)
+        # Your code here /\
+
+    def deriv(self, X):
+        # Your code here \/
+        return (X.real > 0) * 1.0
+        # Your code here /\
+
+    def second_deriv(self, X):
+        # Your code here \/
+        return np.zeros_like(X, dtype=float)
+        # Your code here /\
+
+
+class LeakyReluActivationFunction(BaseActivationFunction):
+    def __init__(self, alpha=0.01):
+        """:param alpha: the slope for negative inputs, 0 < alpha < 1"""
+        self.alpha = alpha
+
+    def val(self, X):
+        # Your code here \/
+        return X * np.where(X.real > 0, 1.0, self.alpha)
+        # Your code here /\
+
+    def deriv(self, X):
+        # Your code here \/
+        return np.where(X.real > 0, 1.0, self.alpha)
+        # Your code here /\
+
+    def second_deriv(self, X):
+        # Your code here \/
+        return np.zeros_like(X, dtype=float)
+        # Your code here /\
+
+
+class SoftplusActivationFunction(BaseActivationFunction):
+    """g(s) = log(1 + exp(s))."""
+
+    def val(self, X):
+        # Your code here \/
+        return np.log1p(np.exp(X))
+        # Your code here /\
+
+    def deriv(self, X):
+        # Your code here \/
+        return 1.0 / (1.0 + np.exp(-X))
+        # Your code here /\
+
+    def second_deriv(self, X):
+        # Your code here \/
+        e = np.exp(-X)
+        return e / (1.0 + e) ** 2
+        # Your code here /\
+
+
+class LinearActivationFunction(BaseActivationFunction):
+    def val(self, X):
+        # Your code here \/
+        return X.copy()
+        # Your code here /\
+
+    def deriv(self, X):
+        # Your code here \/
+        return np.ones_like(X, dtype=float)
+        # Your code here /\
+
+    def second_deriv(self, X):
+        # Your code here \/
+        return np.zeros_like(X, dtype=float)
+        # Your code here /\
+
+
+# ============================ 2. The fully connected layer ============================
+class FCLayer(BaseLayer):
+    """z = g(W_bar z_bar_in): W_bar = [W, b] (num_outputs, num_inputs + 1), z_bar_in = [z_in; 1].
+
+    Arrays are (units, batch).  The parameter vector is W_bar (or W without a bias) flattened
+    in C order.  The direction of the R_p passes, P_bar, has W_bar's shape.
+    """
+
+    def __init__(self, shape, afun, use_bias=False):
+        """
+        :param shape: (num_inputs, num_outputs)
+        :param afun: the activation function, a BaseActivationFunction
+        :param use_bias: whether the layer has a bias column b
+        """
+        self.shape, self.afun, self.use_bias = tuple(shape), afun, use_bias
+        num_inputs, num_outputs = self.shape
+        columns = num_inputs + (1 if use_bias else 0)
+        self.weights = np.random.randn(num_outputs, columns) * np.sqrt(2 / (num_inputs + num_outputs))
+        if use_bias:
+            self.weights[:, -1] = 0
+        self.direction = np.zeros_like(self.weights)
+
+    def get_params_number(self):
+        return self.weights.size
+
+    def get_weights(self):
+        return self.weights.ravel().copy()
+
+    def set_weights(self, w):
+        self.weights = np.array(w).reshape(self.weights.shape)  # keeps a complex dtype
+
+    def set_direction(self, p):
+        self.direction = np.array(p).reshape(self.weights.shape)
+
+    def get_activations(self):
+        return self.outputs
+
+    def extend(self, inputs):
+        """[inputs; 1] with a bias, inputs without: (num_inputs (+1), batch)."""
+        if not self.use_bias:
+            return inputs
+        return np.vstack([inputs, np.ones((1, inputs.shape[1]), dtype=inputs.dtype)])
+
+    def forward(self, inputs):
+        """
+        :param inputs: (num_inputs, batch)
+        :return: outputs (num_outputs, batch)
+
+        Keep self.inputs (the inputs), self.u (W_bar z_bar_in, (num_outputs, batch)) and
+        self.outputs (what get_activations returns): the R_p passes read them.
+        """
+        # Your code here \/
+        self.inputs = inputs
+        z_bar = self.extend(inputs)
+        rows = []
+        for j in range(self.shape[1]):  # по каждому нейрону слоя
+            rows.append(self.weights[j] @ z_bar)
+        self.u = np.array(rows)
+        self.outputs = self.afun.val(self.u)
+        return self.outputs
+        # Your code here /\
+
+    def backward(self, derivs):
+        """
+        :param derivs: dL/d outputs (num_outputs, batch)
+        :return: (dL/d inputs (num_inputs, batch), dL/d weights (num_params,), summed over the batch)
+
+        Keep self.derivs (the derivs): Rp_backward reads it.
+        """
+        # Your code here \/
+        self.derivs = derivs
+        delta = derivs * self.afun.deriv(self.u)
+        grad_w = delta @ self.extend(self.inputs).T
+        return self.weights[:, :self.shape[0]].T @ delta, grad_w.ravel()
+        # Your code here /\
+
+    def Rp_forward(self, Rp_inputs):
+        """
+        :param Rp_inputs: R_p{inputs} (num_inputs, batch), after forward
+        :return: R_p{outputs} (num_outputs, batch)
+        """
+        # Your code here \/
+        self.Rp_inputs = Rp_inputs
+        Rp_bar = np.vstack([Rp_inputs, np.zeros((1, Rp_inputs.shape[1]))]) if self.use_bias else Rp_inputs
+        self.Rp_bar = Rp_bar
+        self.Rp_u = self.weights @ Rp_bar + self.direction @ self.extend(self.inputs)
+        return self.afun.deriv(self.u) * self.Rp_u
+        # Your code here /\
+
+    def Rp_backward(self, Rp_derivs):
+        """
+        :param Rp_derivs: R_p{dL/d outputs} (num_outputs, batch), after forward, Rp_forward and backward
+        :return: (R_p{dL/d inputs} (num_inputs, batch), R_p{dL/d weights} (num_params,))
+        """
+        # Your code here \/
+        k = self.shape[0]
+        g1 = self.afun.deriv(self.u)
+        delta = self.derivs * g1
+        Rp_delta = Rp_derivs * g1 + self.derivs * self.afun.second_deriv(self.u) * self.Rp_u
+        Rp_grad = Rp_delta @ self.extend(self.inputs).T + delta @ self.Rp_bar.T
+        return self.direction[:, :k].T @ delta + self.weights[:, :k].T @ Rp_delta, Rp_grad.ravel()
+        # Your code here /\
+
+
+# ============================ 3. The autoencoder ============================
+class Autoencoder:
+    def __init__(self, layers):
+        """:param layers: list of BaseLayer instances, the encoder's then the decoder's"""
+        self.net = FFNet(layers)
+
+    def compute_loss(self, inputs):
+        """
+        F = 1/n sum_i 1/2 ||x_i - z^L(x_i)||^2 over the n columns of ``inputs``.
+
+        :param inputs: (num_features, n)
+        :return: (F, a number; the gradient of F, (num_params,))
+        """
+        # Your code here \/
+        n = inputs.shape[1]
+        outputs = self.net.compute_outputs(inputs)
+        loss = 0.0
+        for i in range(n):  # ошибка восстановления каждого объекта
+            r = outputs[:, i] - inputs[:, i]
+            loss += 0.5 * np.sum(r * r)
+        loss /= n
+        return loss, self.net.compute_loss_grad((outputs - inputs) / n)
+        # Your code here /\
+
+    def compute_hessvec(self, p):
+        """
+        The Hessian of F times ``p``; called right after compute_loss on the same minibatch (a
+        Gauss-Newton product in between runs a backward pass of its own: compute_loss again first).
+
+        :param p: (num_params,)
+        :return: (num_params,)
+        """
+        # Your code here \/
+        self.net.set_direction(p)
+        Rz = self.net.compute_Rp_outputs()
+        n = self.net.inputs.shape[1]
+        return self.net.compute_loss_Rp_grad(Rz / n)
+        # Your code here /\
+
+    def compute_gaussnewtonvec(self, p):
+        """
+        The Gauss-Newton approximation of the Hessian of F times ``p``: 1/n sum_i J_i^T J_i p;
+        called after compute_loss on the same minibatch.  Its backward pass replaces what the layers
+        kept from compute_loss's.
+
+        :param p: (num_params,)
+        :return: (num_params,)
+        """
+        # Your code here \/
+        self.net.set_direction(p)
+        Q = self.net.compute_Rp_outputs()  # J p для всех объектов сразу
+        n = self.net.inputs.shape[1]
+        return self.net.compute_loss_grad(Q / n)
+        # Your code here /\
+
+    # The optimisers: interface.minimize runs the epochs and minibatches (see its docstring) and
+    # returns the history; each method's ``step`` is its update rule.  ``state`` (a dict) keeps
+    # what a rule carries from one step to the next.
+    def run_sgd(self, inputs, step_size=0.01, num_epoch=200, minibatch_size=100, l2_coef=1e-5,
+                test_inputs=None, display=False):
+        def step(weights, grad, iteration):
+            """
+            :param weights: (num_params,) current weights
+            :param grad: (num_params,) gradient of the regularised objective on the minibatch
+            :param iteration: the step's number, 1, 2, ...
+            :return: (num_params,) the new weights
+            """
+            # Your code here \/
+            return weights - step_size * grad
+            # Your code here /\
+
+        return minimize(self, inputs, step, num_epoch, minibatch_size, l2_coef, test_inputs, display)
+
+    def run_sgd_momentum(self, inputs, step_size=0.01, momentum=0.9, num_epoch=200, minibatch_size=100,
+                         l2_coef=1e-5, test_inputs=None, display=False):
+        state = {}
+
+        def step(weights, grad, iteration):
+            """Momentum: v <- momentum v + step_size grad (v = 0 before the first step); w <- w - v."""
+            # Your code here \/
+            v = state.get('v', np.zeros_like(weights))
+            v = momentum * v + step_size * grad
+            state['v'] = v
+            return weights - v
+            # Your code here /\
+
+        return minimize(self, inputs, step, num_epoch, minibatch_size, l2_coef, test_inputs, display)
+
+    def run_rmsprop(self, inputs, step_size=0.01, num_epoch=200, minibatch_size=100, l2_coef=1e-5,
+                    test_inputs=None, ro=0.9, eps=1e-8, display=False):
+        state = {}
+
+        def step(weights, grad, iteration):
+            """RMSprop: r <- ro r + (1 - ro) grad^2 (r = 0 before the first step);
+            w <- w - step_size grad / (sqrt(r) + eps)."""
+            # Your code here \/
+            state['r'] = ro * state.get('r', 0.0) + (1 - ro) * grad * grad
+            return weights - scaled_ratio(step_size, grad, state['r'], eps)
+            # Your code here /\
+
+        return minimize(self, inputs, step, num_epoch, minibatch_size, l2_coef, test_inputs, display)
+
+    def run_adam(self, inputs, step_size=0.01, num_epoch=200, minibatch_size=100, l2_coef=1e-5,
+                 test_inputs=None, display=False, beta1=0.9, beta2=0.999, eps=1e-8):
+        state = {}
+
+        def step(weights, grad, iteration):
+            """Adam (Kingma, Ba): m, v <- beta1 m + (1 - beta1) grad, beta2 v + (1 - beta2) grad^2
+            (both 0 before the first step); w <- w - step_size m_hat / (sqrt(v_hat) + eps) with the
+            bias corrections m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t), t = iteration."""
+            # Your code here \/
+            m = beta1 * state.get('m', 0.0) + (1 - beta1) * grad
+            v = beta2 * state.get('v', 0.0) + (1 - beta2) * grad * grad
+            state['m'], state['v'] = m, v
+            m_hat = m / (1 - beta1 ** iteration)
+            v_hat = v / (1 - beta2 ** iteration)
+            return weights - step_size * m_hat / (np.sqrt(v_hat) + eps)
+            # Your code here /\
+
+        return minimize(self, inputs, step, num_epoch, minibatch_size, l2_coef, test_inputs, display)
