@@ -145,8 +145,9 @@ def _checked(view):
     return view
 
 
-# Inside ``Model.train_step``: the arrays whose finiteness the template methods did not check yet, as
-# (array, where) pairs in the order they were made; None elsewhere (every check is done at once).
+# Inside ``Model.train_step``: the list to which the template methods append (array, where) for the
+# arrays whose finiteness they leave to the model (see ``Model.train_step``); None elsewhere: every
+# array is checked at once.
 _pending = None
 
 
@@ -155,18 +156,12 @@ def _non_finite_error(array, where):
     return ContractError(f"{where}: {bad} of {array.size} values are NaN or infinite (shape {array.shape})")
 
 
-def _first_non_finite(pending):
-    """The ContractError of the first array of ``pending`` holding a NaN or inf, or None if they are all finite."""
-    for array, where in pending:
-        if not _all_finite(array):
-            return _non_finite_error(array, where)
-    return None
-
-
-def _check_array(array, expected_shape, where):
+def _check_array(array, expected_shape, where, keep=True):
     """Raise a ContractError naming ``where`` unless ``array`` is a finite ndarray of ``expected_shape``.
 
-    Inside ``Model.train_step`` the shape is checked at once and the finiteness at the end of the step."""
+    Inside ``Model.train_step`` only the shape is checked here; the finiteness is left to the model,
+    which gets ``(array, where)`` in ``_pending`` if ``keep`` (the backward pass's input gradients are
+    not kept: the model runs the pass again with every check to find a bad one)."""
     if not isinstance(array, np.ndarray):
         raise ContractError(f"{where}: expected a numpy array of shape {expected_shape}, got {_describe(array)}")
     if array.shape != tuple(expected_shape):
@@ -174,7 +169,8 @@ def _check_array(array, expected_shape, where):
     if array is _last_checked or array.dtype.kind != 'f':
         return
     if _pending is not None:
-        _pending.append((array, where))
+        if keep:
+            _pending.append((array, where))
     elif not _all_finite(array):
         raise _non_finite_error(array, where)
 
@@ -296,11 +292,11 @@ class Layer(ABC):
         if not checks_enabled:
             return self.backward_impl(output_grad).astype(self.forward_inputs.dtype, copy=False)
         n = self.forward_inputs.shape[0]
-        _check_array(output_grad, (n,) + tuple(self.output_shape), f"{self.name}.backward output_grad")
+        _check_array(output_grad, (n,) + tuple(self.output_shape), f"{self.name}.backward output_grad", keep=False)
         started = time.perf_counter()
         input_grad = self.backward_impl(read_only(output_grad))
         self.backward_seconds += time.perf_counter() - started
-        _check_array(input_grad, (n,) + tuple(self.input_shape), f"{self.name}.backward_impl result")
+        _check_array(input_grad, (n,) + tuple(self.input_shape), f"{self.name}.backward_impl result", keep=False)
         self._checked_grads = {}
         for name in self.parameter_updaters:
             grad = getattr(self, f"{name}_grad")
@@ -409,6 +405,7 @@ class Model:
         self.accuracy_train_history = []
         self.accuracy_valid_history = []
         self.lr_history = []
+        self._unverified = []  # (array, where) of training steps whose finiteness is not verified yet
 
     def add(self, layer):
         layer.dtype = self.dtype
@@ -433,52 +430,82 @@ class Model:
     def train_step(self, x, y_gt):
         """One SGD step on a batch; returns (batch loss, batch accuracy).
 
-        The template methods check every shape at once but, inside this method, leave finiteness to
-        the end of the step: scanning each layer's output, input gradient, parameter gradients and
-        updated parameters for NaN/inf cost about 10% of an MLP epoch.  Checking a few arrays is
-        enough: a NaN or inf propagates forward into the model's output and the loss, and backward
-        into the first layer's input gradient and, through the gradients, into the updated
-        parameters; so the step checks those (the output and the loss before the backward pass, the
-        rest after the update).  Only if one of them is not finite, or the step raised (numpy raises
-        on inf - inf), are the arrays the template methods collected in ``_pending`` scanned, in the
-        order they were made: the error is then the one the per-layer checks would have raised,
-        naming the layer.  The cost: the references to the step's arrays are kept until it ends, and
-        a NaN that a later layer drops (``np.where``, clipping) goes unreported.  Outside
-        ``train_step`` (a layer tested alone, ``predict``), every array is checked at once.
+        Inside this method the template methods check every shape at once but leave finiteness to the
+        model: scanning every layer's output, input gradient, parameter gradients and updated
+        parameters for NaN/inf took 10% of an MLP epoch.  A few arrays are enough, as a NaN or inf
+        propagates through the arithmetic that follows it: into the model's output, the loss and its
+        gradient (checked after the forward pass), into the first layer's input gradient (checked
+        after the backward pass), and from a parameter gradient into the updated parameter and from
+        there into the next step's output.  So a finite output also verifies the previous step's
+        gradients and updates; ``fit`` scans the last step's at the end of each epoch, as ``predict``
+        does first.  When a check fails, or the step raises (numpy raises on inf - inf), the error is
+        the one the per-layer checks would have raised, naming the layer: the arrays of the forward
+        pass and the parameters' (the layers keep them anyway) are collected in ``_unverified`` and
+        scanned in the order they were made, and the backward pass is run again with every check.
+        The price: a NaN that a later layer drops (``np.where``, clipping) is reported only at the end
+        of the epoch if it reached a parameter, else not at all.  Outside ``train_step`` (a layer
+        tested alone, ``predict``) every array is checked at once.
         """
-        global _pending, _last_checked
         if not checks_enabled:
-            return self._step(x, y_gt, lambda *arrays: True)
-        outer, _pending = _pending, []
-        pending = _pending
+            return self._step(x, y_gt)
+        global _pending, _last_checked
+        outer, _pending = _pending, self._unverified
         try:
-            result = self._step(x, y_gt, lambda *arrays: all(_all_finite(array) for array in arrays))
-        except Exception as error:  # noqa: BLE001 - e.g. a FloatingPointError caused by an earlier NaN
-            located = _first_non_finite(pending)
-            if located is None:
-                raise
-            raise located from error
+            return self._step(x, y_gt, checked=True)
+        except Exception as error:  # noqa: BLE001 - e.g. a FloatingPointError that an earlier NaN caused
+            self._check_unverified(cause=error)  # (empty if the error was located already)
+            raise
         finally:
             _pending, _last_checked = outer, None
-        if result is None:
-            raise _first_non_finite(pending) or ContractError("Model.train_step: a NaN or inf value in the step")
-        return result
 
-    def _step(self, x, y_gt, finite):
-        """The training step; None as soon as ``finite(*arrays)`` is False for the arrays it checks."""
+    def _step(self, x, y_gt, checked=False):
         y_pred = self.forward(x)
         loss = self.loss.value(y_gt, y_pred)
-        if not finite(y_pred, loss):
-            return None
         # numpy promotes float32 arrays with float64 scalars (eps): keep the model's dtype
         output_grad = self.loss.gradient(y_gt, y_pred).astype(self.dtype, copy=False)
-        input_grad = self.backward(output_grad)
+        if checked:
+            if not (_all_finite(y_pred) and _all_finite(loss) and _all_finite(output_grad)):
+                self._check_unverified()
+                raise ContractError("Model.train_step: the model's output, loss or loss gradient is not finite")
+            self._unverified.clear()  # a finite output: so were the arrays it was computed from
+            self._checked_backward(output_grad)
+        else:
+            self.backward(output_grad)
         for layer in self.layers:
-            layer.update_parameters()
-        parameters = [getattr(layer, name) for layer in self.layers for name in layer.parameter_updaters]
-        if not finite(output_grad, input_grad, *parameters):
-            return None
+            layer.update_parameters()  # the parameters' gradients and updates: checked by the next output
         return float(loss[0]), _accuracy(y_gt, y_pred)
+
+    def _checked_backward(self, output_grad):
+        """``backward``, checked through the first layer's input gradient: if it is not finite, or the
+        pass raises, the pass is run again with every check on, to name the layer that made the NaN."""
+        global _pending
+        error = None
+        try:
+            input_grad = self.backward(output_grad)
+            if _all_finite(input_grad):
+                return
+        except Exception as raised:  # noqa: BLE001 - maybe caused by an earlier NaN
+            error = raised
+        self._unverified.clear()  # this step's parameter gradients: the second pass checks them too
+        outer, _pending = _pending, None
+        try:
+            self.backward(output_grad)
+        except ContractError as located:
+            raise located from error
+        except Exception:  # noqa: BLE001 - the same error again: the first one is reported
+            pass
+        finally:
+            _pending = outer
+        raise error or _non_finite_error(input_grad, f"{self.layers[0].name}.backward_impl result")
+
+    def _check_unverified(self, cause=None):
+        """Scan the arrays of training steps whose finiteness is not verified yet, then forget them;
+        raise the ContractError of the first one holding a NaN or inf (from ``cause``)."""
+        pending = list(self._unverified)
+        self._unverified.clear()
+        for array, where in pending:
+            if not _all_finite(array):
+                raise _non_finite_error(array, where) from cause
 
     def fit(self, x_train, y_train, batch_size, epochs, shuffle=True, verbose=True,
             x_valid=None, y_valid=None, profile=False, lr_schedule=None, augment=None):
@@ -522,6 +549,8 @@ class Model:
                 if live:
                     bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}", refresh=False)
             bar.close()
+            if checks_enabled:
+                self._check_unverified()  # the last step's gradients and updates (see train_step)
             self.loss_train_history.append(loss_sum / seen)
             self.accuracy_train_history.append(correct / seen)
             lr = getattr(self.optimizer, 'lr', None)
@@ -544,6 +573,8 @@ class Model:
 
     def predict(self, x, batch_size=256):
         """Outputs of the last layer in inference mode, (n,) + output_shape."""
+        if checks_enabled:
+            self._check_unverified()  # parameters from train_step calls (see there)
         self.set_training(False)
         x = np.asarray(x)
         outputs = [self.forward(x[start:start + batch_size].astype(self.dtype, copy=False))
