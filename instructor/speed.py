@@ -4,10 +4,11 @@ The architectures are the reference's own: ``train_mnist_model`` and ``train_cif
 called on a handful of images (to get their models and optimizers), then the returned kit model
 trains on a slice of the data while a ``torch.nn`` copy of it (same layer sizes, float32, batch
 size, momentum SGD, thread count) trains on the same slice.  Per epoch: the kit with its checks on,
-the kit with ``interface.use_checks(False)``, and torch, interleaved and the best of ``REPEATS``
-taken (robust to a shared machine).  Per layer: the kit's own forward/backward timing against torch
-module hooks (a separate hooked epoch, since hooks slow torch down a little, in which torch also
-computes the gradient of the inputs, as the kit's first layer must: same work per layer).
+the kit with ``interface.use_checks(False)`` (the two taking turns first), and torch, interleaved
+and the best of ``REPEATS`` taken (robust to a shared machine).  Per layer: the kit's own
+forward/backward timing against torch module hooks (a separate hooked epoch, since hooks slow torch
+down a little, in which torch also computes the gradient of the inputs, as the kit's first layer
+must: same work per layer).
 
 Torch differences, by design of each library: the kit ends in a ``Softmax`` layer and
 ``CategoricalCrossentropy``, torch in ``CrossEntropyLoss`` on logits (fused log-softmax); torch
@@ -156,17 +157,19 @@ def compare(solution, name, images, data_dir, unverified_ok):
         kit_epoch(model, x[:4 * BATCH_SIZE], y[:4 * BATCH_SIZE])  # warm-up: caches, allocator, torch kernels
         torch_epoch(net, torch_optimizer, tx[:4 * BATCH_SIZE], ty[:4 * BATCH_SIZE])
         layer_seconds = np.zeros((len(model.layers), 2))
-        for _ in range(REPEATS):
-            for layer in model.layers:
-                layer.forward_seconds = layer.backward_seconds = 0.0
-            started = time.perf_counter()
-            kit_epoch(model, x, y)
-            times['kit'].append(time.perf_counter() - started)
-            layer_seconds += [[layer.forward_seconds, layer.backward_seconds] for layer in model.layers]
-            with interface.use_checks(False):
-                started = time.perf_counter()
-                kit_epoch(model, x, y)
-                times['kit_unchecked'].append(time.perf_counter() - started)
+        for repeat in range(REPEATS):
+            # A kit epoch right after torch's ran ~1% slower (2 cores): the two kit epochs take turns
+            # there, or the checks' share would include it.
+            for checks in ((True, False) if repeat % 2 == 0 else (False, True)):
+                if checks:
+                    for layer in model.layers:
+                        layer.forward_seconds = layer.backward_seconds = 0.0
+                with interface.use_checks(checks):
+                    started = time.perf_counter()
+                    kit_epoch(model, x, y)
+                    times['kit' if checks else 'kit_unchecked'].append(time.perf_counter() - started)
+                if checks:
+                    layer_seconds += [[layer.forward_seconds, layer.backward_seconds] for layer in model.layers]
             started = time.perf_counter()
             torch_epoch(net, torch_optimizer, tx, ty)
             times['torch'].append(time.perf_counter() - started)
