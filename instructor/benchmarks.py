@@ -98,6 +98,30 @@ def bench_gate(name):
     return bench
 
 
+def bench_autoencoder(solution, args):
+    """The second assignment: grading its reference's unit sections in the sandbox, and its gate."""
+    import assignments
+    from grader.grade import Grader
+    homework = assignments.get('autoencoder')
+    names = [section.name for section in homework.unit_sections]
+    started = time.perf_counter()
+    grader = Grader(assignment=homework.name)
+    report = grader.grade(homework.reference_path, names)
+    cold = time.perf_counter() - started
+    started = time.perf_counter()
+    grader.grade(homework.reference_path, names)
+    warm = time.perf_counter() - started
+    reference = homework.load(homework.reference_path, 'benchmark_autoencoder_reference')
+    gate = homework.module('gates').run_gate('bottleneck', reference, args.data_dir, args.allow_unverified)
+    units = sum(section.points for section in homework.unit_sections)
+    return {'cold_seconds': cold, 'warm_seconds': warm, 'score': report.total, 'gate_loss': gate.loss,
+            'gate_seconds': gate.seconds, 'gate_max_loss': gate.gate.max_loss, 'gate_max_seconds': gate.gate.max_seconds,
+            'meets_target': cold <= TARGETS['grading'] and report.total == units and gate.passed,
+            'summary': f"{len(names)} unit sections: {cold:.1f} s on a fresh grader, {warm:.1f} s per further "
+                       f"submission, score {report.total:g}/{units:g} (target <= {TARGETS['grading']:g} s); "
+                       f"gate: {gate.describe()}"}
+
+
 def bench_speed(solution, args):
     from instructor.speed import bench_speed as speed
     return speed(solution, args)
@@ -110,7 +134,8 @@ def bench_scale(solution, args):
 
 
 BENCHMARKS = {'convolve': bench_convolve, 'grading': bench_grading, 'mnist': bench_gate('mnist'),
-              'cifar10': bench_gate('cifar10'), 'speed': bench_speed, 'scale': bench_scale}
+              'cifar10': bench_gate('cifar10'), 'speed': bench_speed, 'scale': bench_scale,
+              'autoencoder': bench_autoencoder}
 
 
 def benchmark_command(args):
