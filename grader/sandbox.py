@@ -143,10 +143,10 @@ def _isolate(limits, hide, control):
 
 
 def _child_environment(limits, sandbox):
-    threads = str(limits.threads)
+    threads, blas_threads = str(limits.threads), str(limits.blas_threads or limits.threads)
     return {'PATH': '/usr/bin:/bin', 'HOME': sandbox, 'LANG': 'C.UTF-8', 'PYTHONDONTWRITEBYTECODE': '1',
-            'PYTHONHASHSEED': '0', 'TQDM_DISABLE': '1', 'OMP_NUM_THREADS': threads, 'OPENBLAS_NUM_THREADS': threads,
-            'MKL_NUM_THREADS': threads, 'NUMEXPR_NUM_THREADS': threads}
+            'PYTHONHASHSEED': '0', 'TQDM_DISABLE': '1', 'OMP_NUM_THREADS': threads, 'OPENBLAS_NUM_THREADS': blas_threads,
+            'MKL_NUM_THREADS': blas_threads, 'NUMEXPR_NUM_THREADS': threads}
 
 
 def _read_capped(stream, limit, sink, on_overflow):

@@ -75,8 +75,10 @@ MUTANTS = (
            (("np.tensordot(windows, kernels[:, :, ::-1, ::-1],", "np.tensordot(windows, kernels[:, :, ::-1, :],"),)),
     # 4.1.1 Conv2D
     Mutant('conv2d', "kernel gradient from unflipped inputs",
-           (("flipped_inputs = self.forward_inputs[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)",
-             "flipped_inputs = self.forward_inputs.transpose(1, 0, 2, 3)"),)),
+           (("flipped_grads = grad_outputs[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)",
+             "flipped_grads = grad_outputs.transpose(1, 0, 2, 3)"),
+            ("self.kernels_grad = kernels_grad[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)",
+             "self.kernels_grad = kernels_grad.transpose(1, 0, 2, 3)"))),
     Mutant('conv2d', "bias gradient averaged",
            (("self.biases_grad = grad_outputs.sum(axis=(0, 2, 3))", "self.biases_grad = grad_outputs.mean(axis=(0, 2, 3))"),)),
     Mutant('conv2d', "input gradient with unflipped kernels",
@@ -84,31 +86,29 @@ MUTANTS = (
              "flipped_kernels = self.kernels.transpose(1, 0, 2, 3)"),)),
     # 4.1.2 Pooling2D
     Mutant('pooling2d', "average-pool gradient not divided",
-           (("np.broadcast_to(grad_outputs[..., None] / (p * p),", "np.broadcast_to(grad_outputs[..., None],"),)),
+           (("window_grads[...] = (grad_outputs / (p * p))[:, :, :, None, :, None]",
+             "window_grads[...] = grad_outputs[:, :, :, None, :, None]"),)),
     Mutant('pooling2d', "max-pool gradient sent to every tie",
-           (("            window_grads = np.zeros((n, d, oh, ow, p * p), dtype=grad_outputs.dtype)\n"
-             "            np.put_along_axis(window_grads, self.forward_idxs[..., None], grad_outputs[..., None], axis=-1)",
-             "            windows = self.forward_inputs.reshape(n, d, oh, p, ow, p).transpose(0, 1, 2, 4, 3, 5)\n"
-             "            windows = windows.reshape(n, d, oh, ow, p * p)\n"
-             "            window_grads = (windows == windows.max(axis=-1, keepdims=True)) * grad_outputs[..., None]"),)),
+           (("first_max = (windows[:, :, :, i, :, j] == self.forward_outputs) & ~taken",
+             "first_max = windows[:, :, :, i, :, j] == self.forward_outputs"),)),
     Mutant('pooling2d', "max-pool gradient to the last maximum",
-           (("self.forward_idxs = np.argmax(windows, axis=-1)",
-             "self.forward_idxs = p * p - 1 - np.argmax(windows[..., ::-1], axis=-1)"),)),
+           (("            for i, j in np.ndindex(p, p):\n                first_max",
+             "            for i, j in reversed(list(np.ndindex(p, p))):\n                first_max"),)),
     # 4.1.3 BatchNorm
-    Mutant('batchnorm', "unbiased batch variance", (("var = inputs.var(axis=axes)", "var = inputs.var(axis=axes, ddof=1)"),)),
+    Mutant('batchnorm', "unbiased batch variance", (("var = np.vecdot(centered_rows, centered_rows).sum(axis=0) / m",
+                                                  "var = np.vecdot(centered_rows, centered_rows).sum(axis=0) / (m - 1)"),)),
     Mutant('batchnorm', "running statistics updated at inference",
            (("            mean, var = self.running_mean, self.running_var\n",
-             "            self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * inputs.mean(axis=axes)\n"
+             "            self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * inputs.mean(axis=(0, 2, 3))\n"
              "            mean, var = self.running_mean, self.running_var\n"),)),
     Mutant('batchnorm', "backward without the mean and variance terms",
-           (("return self.forward_inverse_std * (grad_normalized - mean_grad - normalized * mean_grad_dot)",
-             "return self.forward_inverse_std * grad_normalized"),)),
+           (("return scale * (grad_outputs - mean_grad - centered * variance_term)", "return scale * grad_outputs"),)),
     Mutant('batchnorm', "momentum applied to the batch statistics",
            (("self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mean",
              "self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mean"),)),
     Mutant('batchnorm', "inference normalises with batch statistics",
            (("            mean, var = self.running_mean, self.running_var\n",
-             "            mean, var = inputs.mean(axis=axes), inputs.var(axis=axes)\n"),)),
+             "            mean, var = inputs.mean(axis=(0, 2, 3)), inputs.var(axis=(0, 2, 3))\n"),)),
     # 4.1.4 Flatten
     Mutant('flatten', "Fortran order", (("return inputs.reshape(inputs.shape[0], -1)",
                                         "return inputs.reshape(inputs.shape[0], -1, order='F')"),)),
