@@ -639,7 +639,8 @@ def convolve_pytorch(inputs, kernels, padding=0):
     dtype = np.result_type(inputs, kernels)
     # torch refuses negative strides (np.ascontiguousarray keeps them for 1x1 kernels): copy.
     flipped = kernels[:, :, ::-1, ::-1].astype(dtype)
-    output_shape = (inputs.shape[2] - kernels.shape[2] + 1 + 2 * padding, inputs.shape[3] - kernels.shape[3] + 1 + 2 * padding)
+    output_shape = tuple(size - kernel_size + 1 + 2 * padding
+                         for size, kernel_size in zip(inputs.shape[2:], kernels.shape[2:]))
     with torch.no_grad(), warnings.catch_warnings():
         # Inputs may be read-only views; torch only reads them here.
         warnings.filterwarnings('ignore', message='The given NumPy array is not writable')

@@ -601,8 +601,10 @@ def train_cifar10_model(x_train, y_train, x_valid, y_valid):
     # VGG-style: three blocks of conv-BN-ReLU, conv-maxpool-BN-ReLU (32, 64, 128
     # channels).  Pooling before BN and ReLU gives the same function class (max
     # commutes with both for gamma > 0) at a quarter of their cost.  float32,
-    # torch convolutions (the gate turns them on), random horizontal flips, a
-    # warm-up epoch, then a decaying learning rate.
+    # torch convolutions (the gate turns them on); every training batch is
+    # flipped at random and shifted by up to 2 pixels; labels smoothed by 0.1
+    # (the loss takes soft labels as they are); a warm-up epoch, then the learning
+    # rate falls linearly.
     optimizer = SGDMomentum(lr=0.02, momentum=0.9)
     model = Model(CategoricalCrossentropy(), optimizer, dtype=np.float32)
     for width in (32, 64, 128):
@@ -618,11 +620,19 @@ def train_cifar10_model(x_train, y_train, x_valid, y_valid):
     model.add(Softmax())
     print(model)
 
-    def random_flips(x):
-        flip = np.random.uniform(size=len(x)) < 0.5
-        return np.where(flip[:, None, None, None], x[:, :, :, ::-1], x)
+    def random_flips_and_shifts(x):
+        n = len(x)
+        flip = np.random.uniform(size=n) < 0.5
+        x = np.where(flip[:, None, None, None], x[:, :, :, ::-1], x)
+        padded = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)))  # 0: the mean of standardised images
+        dy, dx = np.random.randint(5, size=(2, n))
+        rows = (dy[:, None] + np.arange(32))[:, None, :, None]
+        cols = (dx[:, None] + np.arange(32))[:, None, None, :]
+        return padded[np.arange(n)[:, None, None, None], np.arange(3)[None, :, None, None], rows, cols]
 
-    model.fit(x_train, y_train, batch_size=128, epochs=4, x_valid=x_valid[:2000], y_valid=y_valid[:2000],
-              lr_schedule=[0.02, 0.05, 0.02, 0.005], augment=random_flips)
+    epochs = 9
+    smoothed = 0.9 * y_train + 0.1 / y_train.shape[1]
+    model.fit(x_train, smoothed, batch_size=128, epochs=epochs, x_valid=x_valid[:2000], y_valid=y_valid[:2000],
+              lr_schedule=[0.02] + list(np.linspace(0.05, 0.002, epochs - 1)), augment=random_flips_and_shifts)
     return model
     # END SOLUTION

@@ -2,7 +2,7 @@
 
 Runs twice per scenario: in the grader on the reference solution (expected
 values) and in the sandboxed child on the submission (actual values).  It is
-copied into the sandbox, so it imports nothing but numpy and interface.
+copied into the sandbox, so it imports nothing but numpy, interface and kit_runner.
 
 A scenario is a dict:
   {'kind': 'optimizer', 'class', 'kwargs', 'parameters': [p], 'grads': [[g per parameter] per step]}
@@ -13,22 +13,15 @@ A scenario is a dict:
 and the result maps output names ('step0.outputs', 'step0.weights_grad', ...) to
 ``Output``s: the array, or why there is none (an exception or a non-array value).
 """
-import traceback
 
 import numpy as np
 
 import interface
 
-
-class Output:
-    """What one call produced: ``array`` (a plain ndarray), or ``problem`` (text)."""
-
-    def __init__(self, array=None, problem=None):
-        self.array, self.problem = array, problem
-
-
-class StepFailed(Exception):
-    """The student's code raised; ``message`` is the exception and its place in solution.py."""
+try:  # in the sandbox, beside this file
+    from kit_runner import Output, StepFailed, call, describe_exception
+except ImportError:  # in the grader
+    from grader.kit_runner import Output, StepFailed, call, describe_exception
 
 
 def as_output(value, what):
@@ -40,24 +33,11 @@ def as_output(value, what):
     return Output(np.array(value))
 
 
-def describe_exception(error):
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.endswith('solution.py')]
-    where = ''.join(f"\n  solution.py, line {frame.lineno}, in {frame.name}: {frame.line}" for frame in frames[-3:])
-    return f"{type(error).__name__}: {str(error)[:500]}{where}"
-
-
 class KeepParameters(interface.Optimizer):
     """Layers under test are built with this optimizer: their parameters never move."""
 
     def get_parameter_updater(self, parameter_shape):
         return lambda parameter, parameter_grad: np.array(parameter)
-
-
-def call(function, what, *args):
-    try:
-        return function(*args)
-    except Exception as error:  # noqa: BLE001 - the student's code may raise anything
-        raise StepFailed(f"{what}: {describe_exception(error)}") from None
 
 
 def run_optimizer(solution, scenario, record):

@@ -108,7 +108,7 @@ class Grader:
         self.workdir = tempfile.TemporaryDirectory(prefix='nn-grader-')
 
     @cached_property
-    def gates(self):
+    def gates_module(self):
         """The assignment's gates module (GATES, TRAINING_NAMES, load_gate_data, judge)."""
         return self.assignment.module('gates')
 
@@ -129,11 +129,11 @@ class Grader:
     def gate_data(self, name):
         """(files to link into the sandbox, test labels); test images only go to the child."""
         if name not in self._gate_data:
-            training, x_test, y_test = self.gates.load_gate_data(name, self.data_dir, self.unverified_ok)
+            training, x_test, y_test = self.gates_module.load_gate_data(name, self.data_dir, self.unverified_ok)
             folder = Path(self.workdir.name) / name
             folder.mkdir()
             files = {}
-            for key, array in zip((*self.gates.TRAINING_NAMES, 'x_test'), (*training, x_test)):
+            for key, array in zip((*self.gates_module.TRAINING_NAMES, 'x_test'), (*training, x_test)):
                 files[f'{key}.npy'] = folder / f'{key}.npy'
                 np.save(files[f'{key}.npy'], array)
                 os.chmod(files[f'{key}.npy'], 0o444)
@@ -297,15 +297,16 @@ class Grader:
             files, y_test = self.gate_data(name)
         except DataError as error:
             return SectionVerdict(name, 'data missing', str(error))
-        gate = self.gates.GATES[name]
+        gate = self.gates_module.GATES[name]
         task = {'gate': name, 'torch': gate.fast_convolve, 'threads': self.limits[name].threads,
-                'files': [file_name[:-len('.npy')] for file_name in files], 'training': list(self.gates.TRAINING_NAMES)}
+                'files': [file_name[:-len('.npy')] for file_name in files],
+                'training': list(self.gates_module.TRAINING_NAMES)}
         run = run_child(source, task, self.limits[name], linked_files=files, kit_files=self.assignment.sandbox_files())
         failure = child_failure(run, None if 'predicted' in run.arrays else 'no predictions came back')
         if failure:
             return SectionVerdict(name, *failure, run.seconds)
         try:
-            result = self.gates.judge(gate, run.arrays['predicted'], y_test, run.seconds)
+            result = self.gates_module.judge(gate, run.arrays['predicted'], y_test, run.seconds)
         except ValueError as error:
             return SectionVerdict(name, 'wrong answer', str(error), run.seconds)
         return SectionVerdict(name, 'passed' if result.passed else 'wrong answer', result.describe(), run.seconds)

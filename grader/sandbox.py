@@ -33,12 +33,10 @@ from grader.codec import pack
 from grader.harness import VIOLATION_EXIT
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
-KIT_FILES = {  # file in the sandbox -> source in the kit; the first three are the assignment's (run_child)
-    'interface.py': KIT_ROOT / 'interface.py',
-    'kit_execute.py': KIT_ROOT / 'grader' / 'execute.py',
-    'kit_gates.py': KIT_ROOT / 'public_tests' / 'gates.py',
+SHARED_FILES = {  # file in the sandbox -> source in the kit, for every assignment
     'kit_harness.py': KIT_ROOT / 'grader' / 'harness.py',
     'kit_codec.py': KIT_ROOT / 'grader' / 'codec.py',
+    'kit_runner.py': KIT_ROOT / 'grader' / 'kit_runner.py',
 }
 NOBODY = 65534
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
@@ -163,8 +161,11 @@ def _read_capped(stream, limit, sink, on_overflow):
 
 
 def prepare_sandbox(submission_source, task, linked_files, kit_files=None):
+    if kit_files is None:
+        from assignments import DEFAULT, get
+        kit_files = get(DEFAULT).sandbox_files()
     sandbox = tempfile.mkdtemp(prefix='nn-grade-')
-    for name, source in {**KIT_FILES, **(kit_files or {})}.items():
+    for name, source in {**SHARED_FILES, **kit_files}.items():
         shutil.copyfile(source, os.path.join(sandbox, name))
     with open(os.path.join(sandbox, 'solution.py'), 'wb') as file:
         file.write(submission_source)
@@ -205,7 +206,8 @@ def _load_results(sandbox, run):
 def run_child(submission_source, task, limits, linked_files=None, kit_files=None):
     """Run ``task`` (a dict for the harness) on ``submission_source`` (bytes) within ``limits``;
     ``linked_files`` ({name in the sandbox: path}) are hard-linked in (gate data); ``kit_files``
-    ({name in the sandbox: source}) replace the first assignment's interface, runner and gates."""
+    ({name in the sandbox: source}) are the assignment's interface, runner and gates (by default the
+    default assignment's: ``Assignment.sandbox_files``)."""
     sandbox = prepare_sandbox(submission_source, task, linked_files or {}, kit_files)
     control_read, control_write = os.pipe()
     output, overflow = [], threading.Event()

@@ -14,6 +14,8 @@ inputs only.
 """
 import numpy as np
 
+from grader.case_table import case_functions
+
 SEED = 20261122
 
 
@@ -184,17 +186,4 @@ GENERATORS = {'sgd': sgd, 'momentum': momentum, 'relu': relu, 'softmax': softmax
 FAST_CONVOLVE = {'conv2d'}
 
 
-def cases(section, seed=SEED):
-    """[(category, case name, scenario)] of ``section``, in order; inputs drawn from ``seed``."""
-    rng = np.random.default_rng([seed, sum(map(ord, section))])
-    return list(GENERATORS[section](rng))
-
-
-def scenarios(section, seed=SEED):
-    """[(case name, scenario)] of ``section`` (what the grader runs)."""
-    return [(name, scenario) for _, name, scenario in cases(section, seed)]
-
-
-def categories(section, seed=SEED):
-    """{case name: category} of ``section``; the category says what the case is about."""
-    return {name: category for category, name, _ in cases(section, seed)}
+cases, scenarios, categories = case_functions(GENERATORS, SEED)

@@ -57,7 +57,7 @@ def test_compare_reports_epochs_and_layers(reference, monkeypatch):
     result = compare(reference, 'mnist', 32, data_dir=None, unverified_ok=None)
     assert result['images'] == 32 and result['data'] == 'test images'
     assert result['lr'] > 0 and result['momentum'] == 0.9  # the reference recipe's optimizer
-    assert set(result['epoch_seconds']) == {'kit', 'kit_unchecked', 'torch'}
+    assert set(result['epoch_seconds']) == {'kit', 'kit_unchecked', 'torch', 'torch_input_grad'}
     assert [row['layer'] for row in result['layers']][:2] == ['0. Dense', '1. ReLU']
     assert result['layers'][-1]['torch_forward'] is None  # the Softmax lives in torch's loss
     assert result['layers'][0]['torch_backward'] > 0

@@ -8,6 +8,8 @@ analytic functions' business, the optimisers draw one permutation per epoch.
 """
 import numpy as np
 
+from grader.case_table import case_functions
+
 SEED = 20261202
 ACTIVATIONS = (('SigmoidActivationFunction', {}), ('TanhActivationFunction', {}), ('ReluActivationFunction', {}),
                ('LeakyReluActivationFunction', {'alpha': 0.2}), ('LeakyReluActivationFunction', {'alpha': 0.01}),
@@ -117,17 +119,4 @@ GENERATORS = {'activations': activations, 'fclayer': _layers('fclayer'), 'rp': _
 FAST_CONVOLVE = frozenset()
 
 
-def cases(section, seed=SEED):
-    """[(category, case name, scenario)] of ``section``, in order; inputs drawn from ``seed``."""
-    rng = np.random.default_rng([seed, sum(map(ord, section))])
-    return list(GENERATORS[section](rng))
-
-
-def scenarios(section, seed=SEED):
-    """[(case name, scenario)] of ``section`` (what the grader runs)."""
-    return [(name, scenario) for _, name, scenario in cases(section, seed)]
-
-
-def categories(section, seed=SEED):
-    """{case name: category} of ``section``."""
-    return {name: category for category, name, _ in cases(section, seed)}
+cases, scenarios, categories = case_functions(GENERATORS, SEED)
