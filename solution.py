@@ -384,10 +384,10 @@ class Pooling2D(Layer):
         pixels = [windows[:, :, :, i, :, j] for i, j in np.ndindex(p, p)]
         if self.pool_mode == 'avg':
             return sum(pixels) / (p * p)
-        outputs = pixels[0]
+        maxima = pixels[0]
         for pixel in pixels[1:]:
-            outputs = np.maximum(outputs, pixel)
-        return outputs
+            maxima = np.maximum(maxima, pixel)
+        return maxima
         # END SOLUTION
 
     def backward_impl(self, grad_outputs):
@@ -465,14 +465,14 @@ class BatchNorm(Layer):
             (h, w) - image shape
         """
         # BEGIN SOLUTION batchnorm
-        n, d, h, w = inputs.shape
-        m = n * h * w  # values per channel
+        n, d = inputs.shape[:2]
+        m = inputs.size // d  # values per channel: n * h * w
         # Per-channel sums run along the contiguous rows of (n, d, h * w): several
         # times faster than reductions over the axes (0, 2, 3).
         if self.is_training:
-            mean = inputs.reshape(n, d, h * w).sum(axis=2).sum(axis=0) / m
+            mean = inputs.reshape(n, d, -1).sum(axis=2).sum(axis=0) / m
             centered = inputs - mean[None, :, None, None]
-            centered_rows = centered.reshape(n, d, h * w)
+            centered_rows = centered.reshape(n, d, -1)
             var = np.vecdot(centered_rows, centered_rows).sum(axis=0) / m  # biased: divided by n * h * w
             self.running_mean = self.momentum * self.running_mean + (1 - self.momentum) * mean
             self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var
@@ -497,14 +497,14 @@ class BatchNorm(Layer):
             (h, w) - image shape
         """
         # BEGIN SOLUTION batchnorm
-        n, d, h, w = grad_outputs.shape
-        m = n * h * w  # values per channel
+        n, d = grad_outputs.shape[:2]
+        m = grad_outputs.size // d  # values per channel: n * h * w
         centered = self.forward_centered_inputs
         inverse_std = self.forward_inverse_std[0, :, 0, 0]
-        grad_rows = grad_outputs.reshape(n, d, h * w)
+        grad_rows = grad_outputs.reshape(n, d, -1)
         # Per channel, with g = dL/dy and x_hat = (x - mean) * inverse_std:
         sum_grad = grad_rows.sum(axis=2).sum(axis=0)  # sum of g
-        sum_grad_dot = np.vecdot(grad_rows, centered.reshape(n, d, h * w)).sum(axis=0) * inverse_std  # sum of g * x_hat
+        sum_grad_dot = np.vecdot(grad_rows, centered.reshape(n, d, -1)).sum(axis=0) * inverse_std  # sum of g * x_hat
         self.beta_grad = sum_grad
         self.gamma_grad = sum_grad_dot
         scale = (self.gamma * inverse_std)[None, :, None, None]

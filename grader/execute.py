@@ -18,10 +18,10 @@ import numpy as np
 
 import interface
 
-try:  # in the sandbox, beside this file
+try:  # kit_execute.py in the sandbox, beside kit_runner.py
     from kit_runner import Output, StepFailed, call, describe_exception
-except ImportError:  # in the grader
-    from grader.kit_runner import Output, StepFailed, call, describe_exception
+except ImportError:  # grader.execute, or public_tests.execute in the student kit: kit_runner.py beside it
+    from .kit_runner import Output, StepFailed, call, describe_exception
 
 
 def as_output(value, what):

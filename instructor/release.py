@@ -120,7 +120,8 @@ def write_release(kit_root, out_dir, assignment=None):
         # ./run.py unittest's feedback on a failing section: the checker's scenario runner, and the
         # outputs of every catalogued mistake on public scenarios (public_tests/feedback.py)
         from instructor.fingerprints import write_fingerprints
-        shutil.copy2(kit_root / 'grader' / 'execute.py', out_dir / 'public_tests' / 'execute.py')
+        for name in ('execute.py', 'kit_runner.py'):
+            shutil.copy2(kit_root / 'grader' / name, out_dir / 'public_tests' / name)
         write_fingerprints(out_dir / 'public_tests', homework.reference_path.read_text())
         return
     for path in (out_dir / 'public_tests').iterdir():  # the first assignment's cases and feedback stay out
