@@ -63,6 +63,7 @@ def use_fast_convolve(enabled=True):
 
 
 def _one_blas_thread():
+    """A context in which numpy's BLAS uses one thread (a no-op context where that cannot or need not be done)."""
     if os.environ.get('OPENBLAS_NUM_THREADS') == '1':
         return contextlib.nullcontext()
     try:

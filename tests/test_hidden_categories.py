@@ -39,7 +39,7 @@ REQUIRED = {
 ACCUMULATING = {  # section -> (reference line, the same line accumulating over steps)
     'dense': ("self.weights_grad = grad_outputs.T @ self.forward_inputs",
               "self.weights_grad += grad_outputs.T @ self.forward_inputs"),
-    'conv2d': ("self.kernels_grad = convolve(", "self.kernels_grad += convolve("),
+    'conv2d': ("self.kernels_grad = kernels_grad[", "self.kernels_grad += kernels_grad["),
 }
 
 
