@@ -19,8 +19,7 @@ class Limits:
     processes: int         # RLIMIT_NPROC for the sandbox user (threads count)
     file_bytes: int        # largest file the child may write (RLIMIT_FSIZE)
     output_bytes: int      # stdout + stderr kept; printing more is a policy violation
-    threads: int           # OpenMP / torch threads, and BLAS threads unless blas_threads says otherwise
-    blas_threads: int = 0  # numpy's BLAS threads; 0: as many as threads
+    threads: int           # BLAS / OpenMP / torch threads (numpy's BLAS gets one where torch runs: sandbox)
 
 
 LIMITS = {
@@ -34,10 +33,8 @@ LIMITS = {
                      threads=1),
     'mnist': Limits(seconds=GATES['mnist'].max_seconds + 60, memory_bytes=12 * GiB, processes=64,
                     file_bytes=64 * MiB, output_bytes=8 * MiB, threads=2),
-    # torch's convolution threads take the cores; numpy's idle BLAS workers would spin against them
-    # (see interface.use_fast_convolve)
     'cifar10': Limits(seconds=GATES['cifar10'].max_seconds + 120, memory_bytes=16 * GiB, processes=128,
-                      file_bytes=64 * MiB, output_bytes=8 * MiB, threads=2, blas_threads=1),
+                      file_bytes=64 * MiB, output_bytes=8 * MiB, threads=2),
     'bottleneck': Limits(seconds=AUTOENCODER_GATES['bottleneck'].max_seconds + 60, memory_bytes=8 * GiB,
                          processes=64, file_bytes=64 * MiB, output_bytes=8 * MiB, threads=2),
 }

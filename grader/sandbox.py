@@ -1,19 +1,22 @@
 """Run a submission's task in a child process that cannot hurt the grader.
 
-Layers of isolation (the report says which ones this machine allowed):
-* a fresh temporary directory holding copies of the kit's own files, the
-  submission and the task; nothing else of the kit;
-* new network and mount namespaces (root, or an unprivileged user namespace):
-  no network at all, and the reference solution, the hidden tests, the kit's
-  repository and the data folders are covered by empty mounts;
-* the unprivileged user ``nobody`` when the grader runs as root;
-* rlimits (address space, processes, file size, CPU, core dumps), BLAS threads
-  pinned, its own process group killed on timeout;
-* inside the child, an audit hook (see ``harness``).
+Layers of isolation, outermost first (the report's isolation line names those in force):
+
+* bubblewrap (``grader.bubblewrap``): an allow-list of files (the Python installation and the
+  system's /usr read-only, the job folder the only writable place), and user, PID, network, IPC,
+  UTS and mount namespaces; the child is uid 65534, never the grader's user;
+* a seccomp filter (``grader.seccomp``): no ptrace, no other process's memory, no mounts or
+  namespaces, no kernel keyrings, BPF or performance counters, no network socket;
+* a cleared environment: the variables of ``child_environment`` and nothing else of the grader's
+  (no tokens, database URLs or secrets);
+* rlimits (address space, processes, file size, CPU, open files, no core dumps), BLAS threads pinned;
+* inside the child, an audit hook (see ``harness``): the assignment's rules, stopped with a reason.
+
+Where bubblewrap cannot run, ``run_child`` raises ``InfrastructureError``: the grader's failure,
+never the submission's.  ``--unsafe-no-sandbox`` (``NN_KIT_UNSAFE_NO_SANDBOX=1``, inherited by
+local workers) runs children with the inner layers only, and every report says so.
 Results come back as JSON and an .npz read with ``allow_pickle=False``.
 """
-import ctypes
-import functools
 import json
 import os
 import resource
@@ -29,8 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
+from grader import bubblewrap, seccomp
 from grader.codec import pack
 from grader.harness import VIOLATION_EXIT
+from grader.infrastructure import InfrastructureError
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_FILES = {  # file in the sandbox -> source in the kit, for every assignment
@@ -38,12 +43,9 @@ SHARED_FILES = {  # file in the sandbox -> source in the kit, for every assignme
     'kit_codec.py': KIT_ROOT / 'grader' / 'codec.py',
     'kit_runner.py': KIT_ROOT / 'grader' / 'kit_runner.py',
 }
-NOBODY = 65534
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET = 0x00020000, 0x10000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
+UNSAFE_VARIABLE = 'NN_KIT_UNSAFE_NO_SANDBOX'
+UNSAFE_NOTE = 'NO SANDBOX (--unsafe-no-sandbox): only rlimits and the audit hook guarded this machine'
 MAX_RESULTS_BYTES = 256 << 20
-
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 @dataclass
@@ -58,93 +60,55 @@ class ChildRun:
     arrays: dict = field(default_factory=dict)
 
 
-def hidden_paths():
-    """What the child must not see: the reference, the hidden tests, the repository, the data."""
-    from data_loaders.storage import candidate_dirs
-    paths = [KIT_ROOT / name for name in ('solution.py', 'grader', 'tests', 'instructor', 'assignments', '.git')]
-    paths += [folder for dataset in ('mnist', 'cifar10') for folder in candidate_dirs(dataset)]
-    # Absolute (the child has changed directory by then), and the outermost only: once a
-    # folder is covered, the folders inside it are no longer there to be covered.
-    paths = {path.resolve() for path in paths if path.exists()}
-    return sorted(str(path) for path in paths if not any(parent in paths for parent in path.parents))
+def unsafe():
+    """Whether children run without bubblewrap (``--unsafe-no-sandbox``)."""
+    return os.environ.get(UNSAFE_VARIABLE) == '1'
 
 
-def _mount(source, target, fstype, flags, data):
-    return _libc.mount(source, target.encode() if isinstance(target, str) else target, fstype, flags, data) == 0
+def allow_unsafe():
+    """``--unsafe-no-sandbox``: this process and the workers it starts run children unsandboxed."""
+    os.environ[UNSAFE_VARIABLE] = '1'
+    print(f"WARNING: {UNSAFE_NOTE}. Student code can read and change whatever this user can.", file=sys.stderr)
 
 
-def _write_file(path, text):
-    with open(path, 'w') as file:
-        file.write(text)
+def refusal():
+    """None when student code may run here, else the one-line reason to refuse (``grade``, ``serve``)."""
+    if unsafe():
+        return None
+    return bubblewrap.unusable_reason()
 
 
-@functools.lru_cache(maxsize=None)
-def runs_as_nobody():
-    """Whether the child will run as nobody: the grader is root and nobody can reach the interpreter
-    and its libraries (they are not under a private /root, say)."""
-    import sysconfig
-    if os.getuid() != 0:
-        return False
-    paths = {os.path.realpath(sys.executable), os.path.realpath(sysconfig.get_paths()['stdlib']),
-             os.path.realpath(sysconfig.get_paths()['purelib']), os.path.realpath(np.__file__)}
-    for path in paths:
-        parts = Path(path).parts
-        for depth in range(1, len(parts)):
-            if not os.stat(os.path.join(*parts[:depth + 1])).st_mode & 0o005:
-                return False
-    return True
+class SandboxRefused(ValueError):
+    """Student code cannot be sandboxed on this machine: ``./run.py`` prints the reason in one line
+    and exits with status 2."""
+    one_line = True
 
 
-def _isolate(limits, hide, control):
-    """The child's first steps after fork, before exec (runs as the grader's user)."""
-    uid, gid = os.getuid(), os.getgid()
-    drop_to_nobody = runs_as_nobody()
-
-    def preexec():
-        notes = []
-        flags = CLONE_NEWNS | CLONE_NEWNET | (0 if uid == 0 else CLONE_NEWUSER)
-        try:
-            if _libc.unshare(flags) != 0:
-                raise OSError(ctypes.get_errno(), 'unshare')
-            if uid != 0:
-                _write_file('/proc/self/setgroups', 'deny')
-                _write_file('/proc/self/uid_map', f'{uid} {uid} 1')
-                _write_file('/proc/self/gid_map', f'{gid} {gid} 1')
-            notes.append('network namespace: no network')
-            hidden = _mount(None, b'/', None, MS_REC | MS_PRIVATE, None)
-            for path in hide:
-                if os.path.isdir(path):
-                    hidden &= _mount(b'tmpfs', path, b'tmpfs', MS_RDONLY | MS_NOSUID | MS_NODEV, b'size=4k,mode=000')
-                else:
-                    hidden &= _mount(b'/dev/null', path, None, MS_BIND, None)
-            notes.append('mount namespace: kit, reference and data hidden' if hidden else
-                         'mount namespace: could not hide every path')
-        except OSError:
-            notes.append('no namespaces (not permitted here): network and files guarded by the audit hook only')
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        resource.setrlimit(resource.RLIMIT_CPU, (int(limits.seconds * limits.threads) + 5,) * 2)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))  # root ignores it
-        if drop_to_nobody:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            notes.append('user nobody, process count limited')
-        else:
-            notes.append("the grader's own user (nobody cannot reach this Python): new processes are stopped "
-                         "by the audit hook")
-        os.write(control, ''.join(f"isolation {note}\n" for note in notes).encode())
-
-    return preexec
+def add_sandbox_options(parser):
+    parser.add_argument('--unsafe-no-sandbox', action='store_true',
+                        help="run student code without bubblewrap (a machine without user namespaces): the "
+                             "submissions can read and change what this user can; every report says so")
 
 
-def _child_environment(limits, sandbox):
-    threads, blas_threads = str(limits.threads), str(limits.blas_threads or limits.threads)
-    return {'PATH': '/usr/bin:/bin', 'HOME': sandbox, 'LANG': 'C.UTF-8', 'PYTHONDONTWRITEBYTECODE': '1',
-            'PYTHONHASHSEED': '0', 'TQDM_DISABLE': '1', 'OMP_NUM_THREADS': threads, 'OPENBLAS_NUM_THREADS': blas_threads,
-            'MKL_NUM_THREADS': blas_threads, 'NUMEXPR_NUM_THREADS': threads}
+def require_sandbox(args):
+    """Refuse to go on where the sandbox cannot start, unless ``--unsafe-no-sandbox`` was given."""
+    if getattr(args, 'unsafe_no_sandbox', False):
+        allow_unsafe()
+        return
+    reason = refusal()
+    if reason:
+        raise SandboxRefused(f"student code is not run without the sandbox: {reason}")
+
+
+def child_environment(limits, home, torch=False):
+    """The child's whole environment.  A child that runs torch (the fast convolution) gives numpy's BLAS
+    one thread: its idle workers would spin against torch's threads (see interface.use_fast_convolve,
+    which the sandbox's audit hook keeps from doing this itself)."""
+    threads = str(limits.threads)
+    blas_threads = '1' if torch else threads
+    return {'PATH': '/usr/bin:/bin', 'HOME': home, 'TMPDIR': home, 'LANG': 'C.UTF-8',
+            'PYTHONDONTWRITEBYTECODE': '1', 'PYTHONHASHSEED': '0', 'TQDM_DISABLE': '1', 'OMP_NUM_THREADS': threads,
+            'OPENBLAS_NUM_THREADS': blas_threads, 'MKL_NUM_THREADS': blas_threads, 'NUMEXPR_NUM_THREADS': threads}
 
 
 def _read_capped(stream, limit, sink, on_overflow):
@@ -161,31 +125,43 @@ def _read_capped(stream, limit, sink, on_overflow):
 
 
 def prepare_sandbox(submission_source, task, linked_files, kit_files=None):
+    """The job folder: ``work/`` (the child's /sandbox) holding the kit's files, the submission and
+    the task; the ``linked_files`` ({name: host path}) to bind read-only into it.  Returns the
+    ``bubblewrap.Layout`` (with everything the child may see)."""
     if kit_files is None:
         from assignments import DEFAULT, get
         kit_files = get(DEFAULT).sandbox_files()
-    sandbox = tempfile.mkdtemp(prefix='nn-grade-')
+    root = tempfile.mkdtemp(prefix='nn-grade-')
+    os.chmod(root, 0o711)  # the child's user may pass through to work/, never list the stages
+    work = os.path.join(root, 'work')
+    os.mkdir(work, 0o700)
     for name, source in {**SHARED_FILES, **kit_files}.items():
-        shutil.copyfile(source, os.path.join(sandbox, name))
-    with open(os.path.join(sandbox, 'solution.py'), 'wb') as file:
+        shutil.copyfile(source, os.path.join(work, name))
+    with open(os.path.join(work, 'solution.py'), 'wb') as file:
         file.write(submission_source)
     stored = {}
     task = pack(task, stored, 'task')
-    np.savez(os.path.join(sandbox, 'task.npz'), **stored)
-    with open(os.path.join(sandbox, 'task.json'), 'w') as file:
+    np.savez(os.path.join(work, 'task.npz'), **stored)
+    with open(os.path.join(work, 'task.json'), 'w') as file:
         json.dump(task, file)
+    binds = [bubblewrap.Bind(path, path) for path in bubblewrap.python_roots()]
+    binds += bubblewrap.system_binds()[0] + [bubblewrap.Bind(work, bubblewrap.SANDBOX_DIR, writable=True)]
     for name, path in linked_files.items():
-        os.link(path, os.path.join(sandbox, name))
-    if runs_as_nobody():
-        for root, folders, files in os.walk(sandbox):
-            for name in [root] + [os.path.join(root, item) for item in folders + files]:
-                os.chown(name, NOBODY, NOBODY)
-    os.chmod(sandbox, 0o700)
-    return sandbox
+        if unsafe():
+            shutil.copyfile(path, os.path.join(work, name))
+            continue
+        open(os.path.join(work, name), 'w').close()  # the mount point; the data itself stays read-only
+        binds.append(bubblewrap.Bind(str(Path(path).resolve()), f"{bubblewrap.SANDBOX_DIR}/{name}"))
+    layout = bubblewrap.Layout(root, binds)
+    if os.getuid() == 0:
+        for folder, _, files in os.walk(work):
+            for name in [folder] + [os.path.join(folder, item) for item in files]:
+                os.chown(name, bubblewrap.SANDBOX_ID, bubblewrap.SANDBOX_ID)
+    return layout
 
 
-def _load_results(sandbox, run):
-    paths = [os.path.join(sandbox, name) for name in ('results.json', 'results.npz')]
+def _load_results(work, run):
+    paths = [os.path.join(work, name) for name in ('results.json', 'results.npz')]
     if not all(os.path.isfile(path) for path in paths):
         return False
     if sum(os.path.getsize(path) for path in paths) > MAX_RESULTS_BYTES:
@@ -203,25 +179,84 @@ def _load_results(sandbox, run):
     return True
 
 
+def _limit_resources(limits):
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (int(limits.seconds * limits.threads) + 5,) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))  # root ignores it
+
+
+def _sandboxed_launch(layout, limits, argv):
+    """(command, pass_fds, preexec_fn, isolation notes) of a child under bubblewrap and seccomp."""
+    try:
+        program = seccomp.compiled_filter()
+    except seccomp.SeccompUnavailable as error:
+        raise InfrastructureError(f"the sandbox could not be started: {error}") from None
+    filter_read, filter_write = os.pipe()  # the program is small: it fits in the pipe's buffer
+    os.write(filter_write, program)
+    os.close(filter_write)
+    as_root = os.getuid() == 0
+
+    def preexec():
+        layout.enter_stages()
+        _limit_resources(limits)
+        if as_root:  # bwrap (and so the child) as nobody: never the grader's user on the host either
+            os.setgroups([])
+            os.setgid(bubblewrap.SANDBOX_ID)
+            os.setuid(bubblewrap.SANDBOX_ID)
+
+    binds, links = bubblewrap.system_binds()
+    notes = [f"{bubblewrap.version()}: an allow-list of files (the Python installation read-only, "
+             f"the job folder the only writable place)",
+             f"user (uid {bubblewrap.SANDBOX_ID}{', nobody on the host' if as_root else ''}), PID, network, IPC, "
+             f"UTS and mount namespaces",
+             'a cleared environment', 'rlimits']
+    return bubblewrap.command(layout, links, filter_read, argv), (filter_read,), preexec, notes
+
+
+def _unsafe_launch(layout, limits, argv):
+    def preexec():
+        _limit_resources(limits)
+    return list(argv), (), preexec, [UNSAFE_NOTE]
+
+
+def launch(layout, limits, argv, env, pass_fds=()):
+    """Start ``argv`` in ``layout`` within ``limits`` (bubblewrap and seccomp, or ``--unsafe-no-sandbox``'s
+    inner layers only), its output piped: (the Popen, the isolation notes)."""
+    command, fds, preexec, isolation = (_unsafe_launch if unsafe() else _sandboxed_launch)(layout, limits, argv)
+    try:
+        child = subprocess.Popen(command, cwd=layout.work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, pass_fds=tuple(pass_fds) + fds, start_new_session=True,
+                                 preexec_fn=preexec)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise InfrastructureError(f"the sandbox could not be started ({error})") from None
+    finally:
+        for fd in fds:
+            os.close(fd)
+    return child, isolation
+
+
 def run_child(submission_source, task, limits, linked_files=None, kit_files=None):
     """Run ``task`` (a dict for the harness) on ``submission_source`` (bytes) within ``limits``;
-    ``linked_files`` ({name in the sandbox: path}) are hard-linked in (gate data); ``kit_files``
+    ``linked_files`` ({name in the sandbox: path}) are bound in read-only (gate data); ``kit_files``
     ({name in the sandbox: source}) are the assignment's interface, runner and gates (by default the
-    default assignment's: ``Assignment.sandbox_files``)."""
-    sandbox = prepare_sandbox(submission_source, task, linked_files or {}, kit_files)
+    default assignment's: ``Assignment.sandbox_files``).  Raises ``InfrastructureError`` when the
+    sandbox itself cannot start: that is never the submission's verdict."""
+    layout = prepare_sandbox(submission_source, task, linked_files or {}, kit_files)
+    home = layout.work if unsafe() else bubblewrap.SANDBOX_DIR
     control_read, control_write = os.pipe()
     output, overflow = [], threading.Event()
     run = ChildRun('finished')
     try:
+        argv = [sys.executable, '-I', '-B', os.path.join(home, 'kit_harness.py'), str(control_write)]
         try:
-            child = subprocess.Popen(
-                [sys.executable, '-I', '-B', os.path.join(sandbox, 'kit_harness.py'), str(control_write)],
-                cwd=sandbox, env=_child_environment(limits, sandbox), stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(control_write,), start_new_session=True,
-                preexec_fn=_isolate(limits, hidden_paths(), control_write))
-        except (OSError, subprocess.SubprocessError) as error:
+            child, run.isolation = launch(layout, limits, argv, child_environment(limits, home, task.get('torch', False)),
+                                          pass_fds=(control_write,))
+        except InfrastructureError:
             os.close(control_read)
-            return ChildRun('crashed', f"the sandbox could not be started ({error})")
+            raise
         finally:
             os.close(control_write)
         control_lines, started = [], []
@@ -246,7 +281,7 @@ def run_child(submission_source, task, limits, linked_files=None, kit_files=None
         try:
             child.wait(timeout=limits.seconds)
         except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
+            os.killpg(child.pid, signal.SIGKILL)  # bwrap: --die-with-parent takes its PID namespace along
             child.wait()
             run.status, run.detail = 'timeout', f"did not finish within {limits.seconds:g} s"
         ended = time.monotonic()
@@ -258,7 +293,9 @@ def run_child(submission_source, task, limits, linked_files=None, kit_files=None
             reader.join(timeout=5)
         run.seconds = ended - (started[0] if started else launched)
         run.output = b''.join(output).decode(errors='replace')
-        run.isolation = [line[len('isolation '):] for line in control_lines if line.startswith('isolation ')]
+        if 'ready' not in control_lines:  # the harness never ran: nothing of the submission did either
+            raise InfrastructureError(f"the sandbox could not be started: {run.output.strip()[-300:] or run.detail}")
+        run.isolation += [line[len('isolation '):] for line in control_lines if line.startswith('isolation ')]
         violations = [line[len('violation '):] for line in control_lines if line.startswith('violation ')]
         if run.status == 'timeout':
             return run
@@ -266,8 +303,10 @@ def run_child(submission_source, task, limits, linked_files=None, kit_files=None
             run.status, run.detail = 'violation', violations[0] if violations else 'a forbidden operation'
         elif overflow.is_set():
             run.status, run.detail = 'output', f"printed more than {limits.output_bytes:,} bytes"
-        elif not _load_results(sandbox, run):
+        elif not _load_results(layout.work, run):
             code = child.returncode
+            if not unsafe() and code > 128:  # bwrap passes a signal on as 128 + its number
+                code = 128 - code
             how = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
             if code == -signal.SIGXFSZ:
                 how += ' (file size limit)'
@@ -279,4 +318,16 @@ def run_child(submission_source, task, limits, linked_files=None, kit_files=None
                 run.detail += f"; its last output: {run.output.strip()[-300:]}"
         return run
     finally:
-        shutil.rmtree(sandbox, ignore_errors=True)
+        shutil.rmtree(layout.root, ignore_errors=True)
+
+
+def probe_sandbox():
+    """None when a child starts in the sandbox on this machine, else what went wrong (one line)."""
+    from grader.limits import Limits
+    probe = Limits(seconds=120, memory_bytes=8 << 30, processes=64, file_bytes=1 << 20, output_bytes=1 << 16,
+                   threads=1)
+    try:
+        run = run_child(b'', {'scenarios': []}, probe)
+    except InfrastructureError as error:
+        return str(error)
+    return None if run.status == 'finished' else f"{run.status}: {run.detail}"

@@ -173,22 +173,10 @@ def test_reports(grader, tmp_path):
     assert gradescope['score'] == 1.0
     assert gradescope['tests'][0] == {'name': '2.1.1 ReLU', 'score': 1.0, 'max_score': 1.0, 'status': 'passed',
                                       'output': 'passed: 4 hidden cases', 'visibility': 'visible'}
-    assert gradescope['tests'][1]['status'] == 'failed' and 'skipped' in gradescope['tests'][1]['output']
+    # a gate that did not run is no failed test: it is left out and named, with its reason, in the output
+    assert len(gradescope['tests']) == 1 and 'Not graded (skipped): 2.3 MNIST: gates skipped' in gradescope['output']
     write_json([report], tmp_path / 'report.json')
     assert json.loads((tmp_path / 'report.json').read_text())['sections'][1]['verdict'] == 'skipped'
-
-
-def test_sandbox_hides_the_data_given_as_a_relative_path(monkeypatch):
-    from grader.sandbox import hidden_paths, run_child
-    from grader.limits import LIMITS
-    monkeypatch.chdir(KIT_ROOT)
-    monkeypatch.setenv('NN_KIT_DATA_DIR', os.path.relpath(DATA_DIR, KIT_ROOT))
-    paths = hidden_paths()
-    assert all(os.path.isabs(path) for path in paths)
-    assert str(DATA_DIR.resolve()) in paths and str((DATA_DIR / 'mnist').resolve()) not in paths
-    run = run_child(REFERENCE.encode(), {'scenarios': [], 'fast_convolve': False}, LIMITS['import'])
-    assert run.status == 'finished'
-    assert not any('could not hide' in note for note in run.isolation), run.isolation
 
 
 @pytest.mark.skipif(not (DATA_DIR / 'mnist').is_dir(), reason='no ../shared/data/mnist')
@@ -200,7 +188,7 @@ def test_reference_passes_the_mnist_gate_in_the_sandbox(grader):
 
 
 def test_submission_cannot_overwrite_data_linked_into_its_sandbox(tmp_path):
-    """Gate data is hard-linked from the grader's one copy: writing to it would reach later submissions."""
+    """Gate data is bound from the grader's one copy: writing to it would reach later submissions."""
     from grader.limits import LIMITS
     from grader.sandbox import run_child
     shared = tmp_path / 'x_test.npy'
