@@ -1,10 +1,5 @@
 #!/usr/bin/env python3
-"""The kit's command line.
-
-  ./run.py unittest NAME [NAME ...]   check sections of ./solution.py (names: ./run.py unittest --help)
-  ./run.py train mnist|cifar10        train the solution's model, save curves and sample predictions
-  ./run.py --assignment autoencoder unittest fclayer     the same for the second assignment
-"""
+"""The kit's command line (the examples below are the chosen assignment's: see ``usage``)."""
 import argparse
 import sys
 from pathlib import Path
@@ -13,8 +8,42 @@ KIT_ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(KIT_ROOT))
 
 
+DATA_FOLDERS = 'mnist/ and cifar10/'  # the chosen assignment's datasets (main sets it)
+
+
+def use_the_kits_environment():
+    """Without numpy or torch in this Python, run again with the kit's .venv/bin/python (beside run.py);
+    without one, say in one line how to make it (exit status 2)."""
+    import importlib.util
+    import os
+    if all(importlib.util.find_spec(name) is not None for name in ('numpy', 'torch')):
+        return
+    python = KIT_ROOT / '.venv' / 'bin' / 'python'
+    if python.is_file() and os.environ.get('NN_KIT_REEXEC') != '1':  # the variable: never twice
+        os.environ['NN_KIT_REEXEC'] = '1'
+        os.execv(str(python), [str(python), str(KIT_ROOT / 'run.py'), *sys.argv[1:]])
+    print(f"{sys.executable} has no numpy or torch; set up the kit's environment in {KIT_ROOT}: "
+          f"python3 -m venv .venv && .venv/bin/pip install -r requirements.txt", file=sys.stderr)
+    sys.exit(2)
+
+
+def usage(homework):
+    """The examples of ``./run.py --help``: the chosen assignment's commands, and (in the instructor's
+    repository) how to reach the others; a student kit holds one assignment and names only it."""
+    import assignments
+    unit = homework.unit_sections[0].name
+    lines = [f"  ./run.py unittest NAME [NAME ...]   check sections of ./solution.py, e.g. {unit} "
+             f"(names: ./run.py unittest --help)",
+             "  ./run.py train [...]                train the solution's model, save plots (./run.py train --help)"]
+    for other in assignments.ASSIGNMENTS.values():
+        if other.name != homework.name:
+            lines.append(f"  ./run.py --assignment {other.name} unittest {other.unit_sections[0].name}   "
+                         f"the same for '{other.title}'")
+    return f"The kit's command line: {homework.title}.\n\n" + '\n'.join(lines)
+
+
 def add_data_options(parser):
-    parser.add_argument('--data-dir', help="folder with mnist/ and cifar10/ (default: $NN_KIT_DATA_DIR, "
+    parser.add_argument('--data-dir', help=f"folder with {DATA_FOLDERS} (default: $NN_KIT_DATA_DIR, "
                                            "then ~/.cache/numpy-nn-kit, downloading when online)")
     parser.add_argument('--allow-unverified', action='store_true', default=None,
                         help="use local data whose md5 differs from the official files (with a warning)")
@@ -26,6 +55,8 @@ def unittest(args):
 
 
 def train(args):
+    from public_tests.runner import exit_on_syntax_error
+    exit_on_syntax_error(args.solution)  # the student's line and a caret, nothing of the kit
     return args.homework.module('training').train(args)
 
 
@@ -39,7 +70,11 @@ def release(args):
 
 def grade(args):
     from grader.batch import grade_command
-    return grade_command(args)
+    from grader.private_files import private_umask
+    from grader.sandbox import require_sandbox
+    require_sandbox(args)
+    with private_umask():  # the reports and the CSV hold students' code and grades: 0600, folders 0700
+        return grade_command(args)
 
 
 def gradescope_package(args):
@@ -59,6 +94,7 @@ def benchmark(args):
 
 def add_instructor_commands(commands):
     from grader.course_policy import add_policy_options
+    from grader.sandbox import add_sandbox_options
     command = commands.add_parser('release', help="write the student kit (template, public tests, loaders)")
     command.add_argument('out_dir')
     command.set_defaults(handler=release)
@@ -71,12 +107,14 @@ def add_instructor_commands(commands):
                                         "folder (one JSON per submission, written as each finishes)")
     command.add_argument('--csv', help="write a gradebook CSV here (student id, points per section, total)")
     command.add_argument('--resume', action='store_true',
-                         help="skip the submissions that already have a report in the --json folder")
-    command.add_argument('--workers', type=int, help="local Dask worker processes (default: one per core; a "
-                                                      "batch of several submissions always uses Dask)")
+                         help="skip the submissions that already have a graded report in the --json folder (the "
+                              "way on after a stop, a Ctrl-C or submissions marked 'not graded')")
+    command.add_argument('--workers', metavar='N', help="local Dask worker processes, at least 1 (default: one per "
+                                                         "core; a batch of several submissions always uses Dask)")
     command.add_argument('--scheduler', help="grade on an existing Dask cluster, e.g. tcp://HOST:8786")
     command.add_argument('--serial', action='store_true', help="grade in this process, one job after another")
     command.add_argument('--gradescope', help="write Gradescope's results.json here")
+    add_sandbox_options(command)
     add_policy_options(command)
     add_data_options(command)
     command.set_defaults(handler=grade)
@@ -110,6 +148,27 @@ def add_instructor_commands(commands):
 # END INSTRUCTOR
 
 
+def submit_token(args):
+    """The personal token: --token-file (its first line that is not a comment; a login link does too),
+    else --token (shown by ps and kept in shell history: a warning says so), else $NN_KIT_TOKEN."""
+    import os
+    if args.token_file:
+        try:
+            lines = [line.strip() for line in Path(args.token_file).read_text().splitlines()]
+        except OSError as error:
+            raise SystemExit(f"submit: cannot read --token-file {args.token_file}: {error.strerror}")
+        token = next((line for line in lines if line and not line.startswith('#')), '')
+    elif args.token:
+        print("warning: --token shows your token to other users of this machine (ps) and keeps it in your shell "
+              "history; use --token-file FILE or the NN_KIT_TOKEN environment variable", file=sys.stderr)
+        token = args.token
+    else:
+        token = os.environ.get('NN_KIT_TOKEN', '')
+    if not token.strip():
+        raise SystemExit("submit: give your token with --token-file FILE or the NN_KIT_TOKEN environment variable")
+    return token.strip().rsplit('#token=', 1)[-1]
+
+
 def submit(args):
     """Upload a solution.py to the course's checker (standard library only: works in the student kit)."""
     import json
@@ -122,7 +181,7 @@ def submit(args):
             f'Content-Type: text/x-python\r\n\r\n').encode() + path.read_bytes() + f'\r\n--{boundary}--\r\n'.encode()
     server = args.server.rstrip('/')
     request = urllib.request.Request(f'{server}/api/submissions', data=body, method='POST', headers={
-        'Authorization': f'Bearer {args.token}', 'Content-Type': f'multipart/form-data; boundary={boundary}'})
+        'Authorization': f'Bearer {submit_token(args)}', 'Content-Type': f'multipart/form-data; boundary={boundary}'})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             created = json.load(response)
@@ -149,7 +208,9 @@ def main(argv=None):
     chosen.add_argument('--assignment', choices=tuple(assignments.ASSIGNMENTS), default=assignments.DEFAULT)
     homework = assignments.get(chosen.parse_known_args(argv)[0].assignment)
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    global DATA_FOLDERS
+    DATA_FOLDERS = ' and '.join(f"{name}/" for name in homework.datasets)
+    parser = argparse.ArgumentParser(description=usage(homework), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--assignment', choices=tuple(assignments.ASSIGNMENTS), default=homework.name,
                         help=f"the homework (default: {assignments.DEFAULT})")
     parser.set_defaults(homework=homework)
@@ -174,15 +235,23 @@ def main(argv=None):
     command = commands.add_parser('submit', help="upload solution.py to the course's checker")
     command.add_argument('file', nargs='?', default='solution.py')
     command.add_argument('--server', required=True, help="the checker's address, e.g. https://checker.example.edu")
-    command.add_argument('--token', required=True, help="your personal token (from your login link)")
+    command.add_argument('--token-file', help="a file holding your personal token (from your login link)")
+    command.add_argument('--token', help="your token on the command line (visible to others: prefer --token-file "
+                                         "or the NN_KIT_TOKEN environment variable)")
     command.set_defaults(handler=submit)
 
     if 'add_instructor_commands' in globals():
         add_instructor_commands(commands)
 
     args = parser.parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except ValueError as error:  # a wrong setting (course.toml, --deadline, --db, ...): one line, exit status 2
+        if not getattr(error, 'one_line', False):
+            raise
+        parser.exit(2, f"{parser.prog} {args.command}: error: {error}\n")
 
 
 if __name__ == '__main__':
+    use_the_kits_environment()
     sys.exit(main())

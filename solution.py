@@ -24,6 +24,8 @@ class SGD(Optimizer):
             :param parameter: np.array, current parameter values (read-only)
             :param parameter_grad: np.array, dLoss/dParameter (read-only)
             :return: np.array, new parameter values
+
+            P <- P - lr * dL/dP, as a new array (the handout, 1.4.1).
             """
             # BEGIN SOLUTION sgd
             return parameter - self.lr * parameter_grad
@@ -47,6 +49,8 @@ class SGDMomentum(Optimizer):
             :return: np.array, new parameter values
 
             updater.inertia holds this parameter's inertia, shape parameter_shape.
+
+            I <- momentum * I + lr * dL/dP, then P <- P - I with the new I (the handout, 1.4.2).
             """
             # BEGIN SOLUTION momentum
             updater.inertia = self.momentum * updater.inertia + self.lr * parameter_grad
@@ -63,6 +67,8 @@ class ReLU(Layer):
         """
         :param inputs: np.array((n, ...)), input values
         :return: np.array((n, ...)), output values
+
+        y = max(x, 0) elementwise (the handout, 2.1.1).
         """
         # BEGIN SOLUTION relu
         return np.maximum(inputs, 0)
@@ -72,6 +78,8 @@ class ReLU(Layer):
         """
         :param grad_outputs: np.array((n, ...)), dLoss/dOutputs
         :return: np.array((n, ...)), dLoss/dInputs
+
+        ReLU'(0) = 1: the gradient passes where the input is >= 0 (the handout, 2.1.1).
         """
         # BEGIN SOLUTION relu
         # ReLU'(0) = 1: the gradient passes where the input is >= 0.
@@ -85,6 +93,8 @@ class Softmax(Layer):
         """
         :param inputs: np.array((n, d)), input values
         :return: np.array((n, d)), output values
+
+        One distribution per row (axis 1); finite for inputs of +-1e4 (the handout, 2.1.2).
         """
         # BEGIN SOLUTION softmax
         # Softmax(x) = Softmax(x - max x): exp never overflows.
@@ -96,6 +106,9 @@ class Softmax(Layer):
         """
         :param grad_outputs: np.array((n, d)), dLoss/dOutputs
         :return: np.array((n, d)), dLoss/dInputs
+
+        Through the whole Jacobian dy_i/dx_j = y_i (delta_ij - y_j), not its diagonal alone
+        (the handout, 2.1.2).
         """
         # BEGIN SOLUTION softmax
         # dL/dx_j = y_j * (dL/dy_j - sum_i dL/dy_i * y_i)
@@ -139,6 +152,8 @@ class Dense(Layer):
             n - batch size
             d - number of input units
             c - number of output units
+
+        weights: (c, d) = (output_units, input_units), biases: (c,) (the handout, 2.1.3).
         """
         # BEGIN SOLUTION dense
         return inputs @ self.weights.T + self.biases
@@ -152,6 +167,9 @@ class Dense(Layer):
             n - batch size
             d - number of input units
             c - number of output units
+
+        Sets weights_grad (c, d) and biases_grad (c,) to this batch's gradients (overwritten at
+        every call, summed over the batch: grad_outputs already carries the 1/n); the handout, 2.1.3.
         """
         # BEGIN SOLUTION dense
         self.weights_grad = grad_outputs.T @ self.forward_inputs
@@ -170,6 +188,9 @@ class CategoricalCrossentropy(Loss):
 
             n - batch size
             d - number of units
+
+        The batch mean of -sum(y_gt * ln(y_pred)), y_pred clipped below by eps; y_gt may be
+        soft labels (the handout, 2.2.1).
         """
         # BEGIN SOLUTION crossentropy
         n = y_gt.shape[0]
@@ -184,6 +205,9 @@ class CategoricalCrossentropy(Loss):
 
             n - batch size
             d - number of units
+
+        dLoss/dY_pred (not the softmax's inputs), already divided by the batch size n;
+        y_pred clipped below by eps (the handout, 2.2.1).
         """
         # BEGIN SOLUTION crossentropy
         n = y_gt.shape[0]
@@ -242,6 +266,10 @@ def convolve_numpy(inputs, kernels, padding):
         c - number of output channels
         (ih, iw) - input image shape
         (oh, ow) - output image shape
+
+    A true convolution: each kernel flipped along both spatial axes (not a cross-correlation);
+    zero padding on the four sides of height and width only: oh = ih - kh + 1 + 2 * padding,
+    ow = iw - kw + 1 + 2 * padding (the handout, 3.3.2).  At most two nested loops.
     """
     # !!! Don't change this function, it's here for your reference only !!!
     assert isinstance(padding, int) and padding >= 0
@@ -310,6 +338,9 @@ class Conv2D(Layer):
             d - number of input channels
             c - number of output channels
             (h, w) - image shape
+
+        Y = convolve(X, kernels, (k - 1) // 2) + biases per output channel: 'same', stride 1
+        (the handout, 4.1.1).
         """
         # BEGIN SOLUTION conv2d
         padding = (self.kernel_size - 1) // 2
@@ -325,6 +356,9 @@ class Conv2D(Layer):
             d - number of input channels
             c - number of output channels
             (h, w) - image shape
+
+        Sets kernels_grad (c, d, k, k) and biases_grad (c,) to this batch's gradients, every
+        convolution through convolve (the handout, 4.1.1).
         """
         # BEGIN SOLUTION conv2d
         padding = (self.kernel_size - 1) // 2
@@ -373,6 +407,8 @@ class Pooling2D(Layer):
             d - number of channels
             (ih, iw) - input image shape
             (oh, ow) - output image shape
+
+        Non-overlapping pool_size x pool_size windows per channel; 'max' or 'avg' (the handout, 4.1.2).
         """
         # BEGIN SOLUTION pooling2d
         n, d, ih, iw = inputs.shape
@@ -399,6 +435,9 @@ class Pooling2D(Layer):
             d - number of channels
             (ih, iw) - input image shape
             (oh, ow) - output image shape
+
+        'max': each window's gradient goes to its first maximum in row-major order (ties);
+        'avg': divided by pool_size ** 2 over the window (the handout, 4.1.2).
         """
         # BEGIN SOLUTION pooling2d
         n, d, oh, ow = grad_outputs.shape
@@ -463,6 +502,10 @@ class BatchNorm(Layer):
             n - batch size
             d - number of channels
             (h, w) - image shape
+
+        Per channel over (n, h, w).  Training: the batch mean and biased variance (divided by
+        n * h * w), running <- momentum * running + (1 - momentum) * batch.  Inference:
+        running_mean and running_var, nothing updated (the handout, 4.1.3).
         """
         # BEGIN SOLUTION batchnorm
         n, d = inputs.shape[:2]
@@ -495,6 +538,9 @@ class BatchNorm(Layer):
             n - batch size
             d - number of channels
             (h, w) - image shape
+
+        Sets gamma_grad and beta_grad (d,); in training the batch mean and variance depend on
+        the inputs (the handout, 4.1.3).
         """
         # BEGIN SOLUTION batchnorm
         n, d = grad_outputs.shape[:2]
@@ -534,6 +580,9 @@ class Flatten(Layer):
             n - batch size
             d - number of input channels
             (h, w) - image shape
+
+        Each sample flattened in C order (the last axis changes fastest); the batch axis stays
+        (the handout, 4.1.4).
         """
         # BEGIN SOLUTION flatten
         return inputs.reshape(inputs.shape[0], -1)
@@ -567,6 +616,10 @@ class Dropout(Layer):
 
             n - batch size
             ... - arbitrary shape (the same for input and output)
+
+        p is the probability to drop.  Training: one draw np.random.uniform(size=inputs.shape),
+        mask = draw > p, output = mask * inputs, not rescaled; keep the mask.  Inference: no draw,
+        output = (1 - p) * inputs (the handout, 4.1.5).
         """
         # BEGIN SOLUTION dropout
         if self.is_training:
@@ -582,6 +635,9 @@ class Dropout(Layer):
 
             n - batch size
             ... - arbitrary shape (the same for input and output)
+
+        Training: grad_outputs * the forward pass's mask.  Inference: (1 - p) * grad_outputs
+        (the handout, 4.1.5).
         """
         # BEGIN SOLUTION dropout
         if self.is_training:

@@ -35,6 +35,7 @@ class Assignment:
     training_module: str      # train_command: ./run.py train
     probes_module: str = None  # probes(section), GROWN: the loop probes (grader/loops.py); None: no loop rule
     handout: Path = None      # the assignment text shipped to students
+    datasets: tuple = ('mnist',)  # the data folders its gates and training use (run.py's --data-dir help)
     teaches: bool = False     # a mistake catalogue and shrinking ladders exist (grader/diagnose.py)
     shipped: tuple = field(default=())  # more (source, name in the release) pairs for the student kit
 
@@ -137,7 +138,8 @@ ASSIGNMENTS = {
     'numpy-nn': Assignment(
         'numpy-nn', 'Training multilayer neural networks on numpy', KIT_ROOT,
         'public_tests.sections', 'public_tests.cases', 'grader.scenarios', 'grader.execute',
-        'public_tests.gates', 'public_tests.training_report', 'grader.loops', teaches=True),
+        'public_tests.gates', 'public_tests.training_report', 'grader.loops', teaches=True,
+        handout=KIT_ROOT / 'docs' / 'numpy-nn-handout.md', datasets=('mnist', 'cifar10')),
     'autoencoder': Assignment(
         'autoencoder', 'Automatic differentiation for an autoencoder', AUTOENCODER_ROOT,
         'assignments.autoencoder.sections', 'assignments.autoencoder.public_cases',

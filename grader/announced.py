@@ -16,7 +16,7 @@ ANNOUNCED = {
     },
     'relu': {
         'batch size 1': ['relu_batch_of_one'],
-        'inputs with exact zeros': ['relu_hand_computed'],
+        'inputs with exact zeros': ['relu_inputs_with_zeros'],
         'all inputs negative': ['relu_all_negative'],
     },
     'softmax': {

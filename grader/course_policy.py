@@ -12,6 +12,7 @@ Edits of kit code are never used to grade: under "warn" the kit's code is used
 and the report names the edit, under "fail" the section fails, under "ignore"
 the kit's code is used silently.
 """
+import difflib
 from dataclasses import asdict, dataclass, field
 
 try:
@@ -23,6 +24,16 @@ LOOP_MODES = ('fail', 'warn')
 OUTSIDE_REGION_MODES = ('fail', 'warn', 'ignore')
 
 
+class SettingsError(ValueError):
+    """A wrong course setting (a file, a key, a value, a flag): its message is one line naming it and
+    what is allowed; ``./run.py`` prints it and exits with status 2, without a traceback."""
+    one_line = True
+
+
+def _choices(value, allowed):
+    return f"{value!r}: expected one of {', '.join(repr(choice) for choice in allowed)}"
+
+
 @dataclass(frozen=True)
 class CoursePolicy:
     loops: str = 'fail'
@@ -30,25 +41,47 @@ class CoursePolicy:
     extra_imports: tuple = field(default_factory=tuple)
 
     def __post_init__(self):
-        if self.loops not in LOOP_MODES:
-            raise ValueError(f"loops = {self.loops!r}: expected one of {', '.join(LOOP_MODES)}")
-        if self.outside_regions not in OUTSIDE_REGION_MODES:
-            raise ValueError(f"outside_regions = {self.outside_regions!r}: expected one of "
-                             f"{', '.join(OUTSIDE_REGION_MODES)}")
-        if isinstance(self.extra_imports, str) or not all(isinstance(name, str) for name in self.extra_imports):
-            raise ValueError("extra_imports must be a list of module names")
+        if not isinstance(self.loops, str) or self.loops not in LOOP_MODES:
+            raise SettingsError(f"loops = {_choices(self.loops, LOOP_MODES)}")
+        if not isinstance(self.outside_regions, str) or self.outside_regions not in OUTSIDE_REGION_MODES:
+            raise SettingsError(f"outside_regions = {_choices(self.outside_regions, OUTSIDE_REGION_MODES)}")
+        if isinstance(self.extra_imports, (str, bytes)) or not isinstance(self.extra_imports, (list, tuple)) \
+                or not all(isinstance(name, str) for name in self.extra_imports):
+            raise SettingsError(f"extra_imports = {self.extra_imports!r}: expected a list of module names, "
+                                f"e.g. [\"scipy\"]")
+        bad = [name for name in self.extra_imports if not all(part.isidentifier() for part in name.split('.'))]
+        if bad:
+            raise SettingsError(f"extra_imports: {bad[0]!r} is not a module name (e.g. \"scipy\" or \"scipy.signal\")")
         object.__setattr__(self, 'extra_imports', tuple(self.extra_imports))
 
     @classmethod
     def load(cls, path):
-        """The policy in a TOML file; unknown keys are an error (a typo must not pass silently)."""
-        with open(path, 'rb') as file:
-            values = tomllib.load(file)
-        unknown = set(values) - set(cls.__dataclass_fields__)
+        """The policy in a TOML file.  A missing or unreadable file, broken TOML, an unknown key (a typo
+        must not pass silently) or a wrong value raise SettingsError: one line naming the file, the key
+        or value, and what is allowed."""
+        known = list(cls.__dataclass_fields__)
+        try:
+            with open(path, 'rb') as file:
+                values = tomllib.load(file)
+        except FileNotFoundError:
+            raise SettingsError(f"{path}: no such file (--policy takes a course policy file in TOML with the "
+                                f"keys {', '.join(known)})") from None
+        except OSError as error:
+            raise SettingsError(f"{path}: cannot be read ({error.strerror or error})") from None
+        except tomllib.TOMLDecodeError as error:
+            raise SettingsError(f"{path}: not valid TOML: {str(error).splitlines()[0]}") from None
+        except UnicodeDecodeError:
+            raise SettingsError(f"{path}: not UTF-8 text (a TOML file is)") from None
+        unknown = sorted(set(values) - set(known))
         if unknown:
-            raise ValueError(f"{path}: unknown keys {', '.join(sorted(unknown))} "
-                             f"(known: {', '.join(cls.__dataclass_fields__)})")
-        return cls(**values)
+            guesses = [f"{match[0]!r} for {key!r}" for key in unknown
+                       if (match := difflib.get_close_matches(key, known, 1))]
+            raise SettingsError(f"{path}: unknown keys {', '.join(unknown)} (known: {', '.join(known)}"
+                                + (f"; did you mean {', '.join(guesses)}?" if guesses else '') + ")")
+        try:
+            return cls(**values)
+        except SettingsError as error:
+            raise SettingsError(f"{path}: {error}") from None
 
     @classmethod
     def from_options(cls, path=None, loops=None, outside_regions=None, extra_imports=()):

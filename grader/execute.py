@@ -34,10 +34,55 @@ def as_output(value, what):
 
 
 class KeepParameters(interface.Optimizer):
-    """Layers under test are built with this optimizer: their parameters never move."""
+    """Layers under test are built with this optimizer: their parameters never move, and every call of
+    an updater is counted (``backward`` must not update the parameters)."""
+
+    def __init__(self):
+        self.updates = 0
 
     def get_parameter_updater(self, parameter_shape):
-        return lambda parameter, parameter_grad: np.array(parameter)
+        def updater(parameter, parameter_grad):
+            self.updates += 1
+            return np.array(parameter)
+        return updater
+
+
+def broken_contract(what, problem):
+    """A side effect the layer's contract forbids, reported like the kit's own checks (a wrong answer)."""
+    return StepFailed(f"{what}: ContractError: {problem}")
+
+
+def snapshot(layer, names):
+    """{name: a copy of the layer's attribute ``name``} for the attributes that are arrays."""
+    return {name: np.array(value) for name in names
+            if isinstance(value := getattr(layer, name, None), np.ndarray)}
+
+
+def changed(layer, before):
+    """The names in ``before`` whose attribute is no longer equal to its copy."""
+    return [name for name, old in before.items()
+            if not isinstance(now := getattr(layer, name, None), np.ndarray) or now.shape != old.shape
+            or not np.array_equal(now, old, equal_nan=True)]
+
+
+# The parameters' documented shapes (the points table), named in the message of a wrongly built layer.
+PARAMETER_SHAPES = {'Dense': {'weights': '(output_units, input_units)', 'biases': '(output_units,)'},
+                    'Conv2D': {'kernels': '(output_channels, input_channels, kernel_size, kernel_size)',
+                               'biases': '(output_channels,)'},
+                    'BatchNorm': {'gamma': '(channels,)', 'beta': '(channels,)'}}
+
+
+def check_built_shapes(layer, parameters, cls):
+    """``build`` registered each parameter the case sets, with the documented shape (checked by calling
+    it, whatever the text of the student's ``build``)."""
+    for name, value in parameters.items():
+        if name not in layer.parameter_updaters:
+            raise broken_contract('build', f"no parameter '{name}' was registered (add_parameter)")
+        built = np.shape(getattr(layer, name, None))
+        if built != np.shape(value):
+            documented = PARAMETER_SHAPES.get(cls, {}).get(name, 'documented')
+            raise broken_contract('build', f"'{name}' was registered with shape {built}, but {cls} keeps {name} as "
+                                           f"{documented}: {np.shape(value)} for this input shape")
 
 
 def run_optimizer(solution, scenario, record):
@@ -62,7 +107,8 @@ def run_loss(solution, scenario, record):
 
 
 def run_function(solution, scenario, record):
-    function = getattr(solution, scenario['name'])
+    # convolve_numpy where the file has one, else the student's own convolve (a file without the kit's split)
+    function = getattr(solution, scenario['name'], None) or getattr(solution, FUNCTION_FALLBACKS.get(scenario['name']))
     record('outputs', call(function, scenario['name'], *scenario['args']), scenario['name'])
 
 
@@ -70,28 +116,71 @@ def run_layer(solution, scenario, record):
     cls = getattr(solution, scenario['class'])
     layer = call(lambda: cls(*scenario.get('args', ()), **scenario.get('kwargs', {})), 'constructor')
     layer.input_shape = tuple(scenario['input_shape'])
-    call(layer.build, 'build', KeepParameters())
+    optimizer = KeepParameters()
+    call(layer.build, 'build', optimizer)
+    check_built_shapes(layer, scenario.get('parameters', {}), scenario['class'])
     for name, value in {**scenario.get('parameters', {}), **scenario.get('state', {})}.items():
         setattr(layer, name, np.array(value))
+    parameters = list(layer.parameter_updaters)
+    gradients = [f"{name}_grad" for name in parameters]
     for step, spec in enumerate(scenario['steps']):
         layer.is_training = spec['training']
         if spec.get('seed') is not None:
             np.random.seed(spec['seed'])
+        before = snapshot(layer, parameters + gradients)
         record(f"step{step}.outputs", call(layer.forward, f"forward (step {step + 1})", spec['inputs']),
                f"forward_impl (step {step + 1})")
+        moved = changed(layer, before)
+        if moved:  # side effects are part of the contract
+            raise broken_contract(f"forward (step {step + 1})", f"forward changed {', '.join(map(repr, moved))}: "
+                                                                f"forward must leave parameters and gradients alone")
         if spec.get('output_grad') is not None:
+            before, optimizer.updates = snapshot(layer, parameters), 0
             record(f"step{step}.inputs_grad",
                    call(layer.backward, f"backward (step {step + 1})", spec['output_grad']),
                    f"backward_impl (step {step + 1})")
-            for name in layer.parameter_updaters:
+            for name in parameters:
                 record(f"step{step}.{name}_grad", getattr(layer, f"{name}_grad", None), f"{name}_grad")
+            moved = changed(layer, before)
+            if optimizer.updates or moved:
+                raise broken_contract(f"backward (step {step + 1})", "backward updated the parameters (the model "
+                                      "calls update_parameters after backward, once per step)")
+            check_fresh_gradients(layer, gradients, spec, step)
         for name in scenario.get('record_state', ()):
             record(f"step{step}.{name}", getattr(layer, name, None), name)
+
+
+def check_fresh_gradients(layer, gradients, spec, step):
+    """A second backward of the same batch gives the same gradients: nothing accumulates across calls."""
+    if not gradients:
+        return
+    first = snapshot(layer, gradients)
+    call(layer.backward, f"backward (step {step + 1}, repeated)", spec['output_grad'])
+    different = changed(layer, first)
+    if different:
+        raise broken_contract(f"backward (step {step + 1}, repeated)",
+                              f"a second backward of the same batch gave another {', '.join(map(repr, different))}: "
+                              f"gradients must be those of the last backward alone, not accumulated")
 
 
 def running(task):
     """The context a child's scenarios run in: the kit's torch convolution on or off."""
     return interface.use_fast_convolve(task.get('fast_convolve', False))
+
+
+def trusted_convolve(inputs, kernels, padding=0):
+    """The kit's convolution, for a layer judged apart from the student's convolve_numpy."""
+    return interface.convolve_pytorch(inputs, kernels, padding)
+
+
+def isolate(solution, task):
+    """Judge a section alone: after the student's module is imported, what the section must not depend on
+    is replaced by the kit's own, by name in the module.  Conv2D runs on the kit's convolution, whatever
+    the file's ``convolve`` and ``convolve_numpy`` do, so a broken convolve_numpy costs the convolve
+    section only."""
+    if task.get('fast_convolve'):
+        for name in ('convolve', 'convolve_numpy'):
+            setattr(solution, name, trusted_convolve)
 
 
 def warm_up():
@@ -100,6 +189,7 @@ def warm_up():
         interface.convolve_pytorch(np.zeros((2, 2, 5, 5), dtype), np.zeros((2, 2, 3, 3), dtype), 1)
 
 
+FUNCTION_FALLBACKS = {'convolve_numpy': 'convolve'}
 RUNNERS = {'optimizer': run_optimizer, 'loss': run_loss, 'function': run_function, 'layer': run_layer}
 
 

@@ -17,6 +17,7 @@ import assignments
 from grader.compare import compare_case, compare_output
 from grader.course_policy import CoursePolicy
 from grader.diagnose import Diagnoser, student_cases
+from grader.infrastructure import InfrastructureError
 from grader.limits import LIMITS
 from grader.loops import loop_lines
 from grader.policy import (MODULE, POLICY, WARNING, WRONG, EditChecker, Finding, check_submission, owners_of_lines,
@@ -27,6 +28,7 @@ from grader.splice import as_is, splice
 from instructor.template import make_template
 
 MAX_SOURCE_BYTES = 1 << 20
+SANDBOX_NOT_STARTED = 'the sandbox could not be started'  # grader.sandbox's ChildRun detail (before InfrastructureError)
 CHILD_VERDICTS = {'timeout': 'time limit', 'output': 'policy violation', 'violation': 'policy violation',
                   'crashed': 'crashed'}
 
@@ -79,7 +81,11 @@ def classify_failure(text):
 
 def child_failure(run, missing=None):
     """(verdict, reason) when a child did not finish, reported an error, or -- ``missing`` says
-    what -- did not report what was asked of it; None when its results can be judged."""
+    what -- did not report what was asked of it; None when its results can be judged.  Raises
+    InfrastructureError when the sandbox itself could not run (no verdict for the submission)."""
+    if run.status == 'infrastructure' or (run.status == 'crashed' and run.detail.startswith(SANDBOX_NOT_STARTED)):
+        raise InfrastructureError(f"{run.detail}: fix the grading machine's sandbox (README.md, 'Sandbox'), "
+                                  "then grade again with --resume")
     if run.status != 'finished':
         return CHILD_VERDICTS[run.status], run.detail
     failure = run.results.get('import_error') or run.results.get('error') or missing
@@ -151,27 +157,44 @@ class Grader:
                                for name in names]
             return report
         text = path.read_bytes().decode()  # parsed and known to be UTF-8 by _unreadable
-        spliced = splice(text, self.kit_template)
-        findings = check_submission(text, self.reference_source, self.kit_template,
-                                    spliced.markerless if spliced else (), self.policy, self.edit_checker)
-        if spliced is None:
-            spliced = as_is(text)
-            findings.append(Finding(MODULE, "the regions could not be placed in the kit's template: solution.py was "
-                                            "graded as written", WARNING))
-        findings += [Finding(self.edit_checker.section(owner), f"line {line}: a '# your code here' region in {owner}, "
-                                                                 f"where the kit has none: ignored", WARNING)
-                     for owner, line in spliced.unplaced]
-        graded = spliced.source.encode()
-        probe = run_child(graded, {'scenarios': [], 'fast_convolve': False}, self.limits['import'],
-                          kit_files=self.assignment.sandbox_files())
+        graded, probe, findings = self._graded_module(text)
         report.isolation = probe.isolation
         import_failure = self._import_failure(probe)
+        source = graded.source.encode()
         for name in names:
             found = [finding for finding in findings if finding.section in (name, MODULE)]
-            verdict = self._grade_section(name, graded, spliced, import_failure, skip_gates, found)
-            verdict.reason, verdict.assignment = spliced.translate(verdict.reason), self.assignment.name
+            verdict = self._grade_section(name, source, graded, import_failure, skip_gates, found)
+            verdict.reason, verdict.assignment = graded.translate(verdict.reason), self.assignment.name
             report.sections.append(judge_section(verdict, found))
         return report
+
+    def _graded_module(self, text):
+        """(the module to grade, its import probe, the static findings).  The file as the student wrote
+        it, whatever the template; only a file that does not import as written, but does once its regions
+        are spliced into the kit's template, is graded that way (a template broken around the regions),
+        and the report says so."""
+        spliced = splice(text, self.kit_template)
+        markerless = spliced.markerless if spliced else ()
+        probe = self._import_probe(text.encode())
+        graded, kit_used = as_is(text), False
+        if spliced is not None and self._import_failure(probe):
+            spliced_probe = self._import_probe(spliced.source.encode())
+            if not self._import_failure(spliced_probe):
+                why = self._import_failure(probe)[1].splitlines()[0][:200]
+                graded, probe, kit_used = spliced, spliced_probe, True
+        findings = check_submission(text, self.reference_source, self.kit_template, markerless, self.policy,
+                                    self.edit_checker, kit_used=kit_used)
+        if kit_used:
+            findings.append(Finding(MODULE, f"solution.py as written does not import ({why}): it was graded as the "
+                                            f"kit's template with your regions filled in", WARNING))
+            findings += [Finding(self.edit_checker.section(owner), f"line {line}: a '# your code here' region in "
+                                                                     f"{owner}, where the kit has none: ignored", WARNING)
+                         for owner, line in spliced.unplaced]
+        return graded, probe, findings
+
+    def _import_probe(self, source):
+        return run_child(source, {'scenarios': [], 'fast_convolve': False}, self.limits['import'],
+                         kit_files=self.assignment.sandbox_files())
 
     @staticmethod
     def _unreadable(path):
@@ -197,22 +220,22 @@ class Grader:
             return failure[0], f"while importing solution.py: {failure[1]}"
         return failure
 
-    def _grade_section(self, name, source, spliced, import_failure, skip_gates, findings):
+    def _grade_section(self, name, source, graded, import_failure, skip_gates, findings):
         """The run's verdict; what the run found besides (loops over data) is added to ``findings``."""
         if import_failure:
             return SectionVerdict(name, *import_failure)
         if self.assignment.by_name[name].is_gate:
             return self._grade_gate(name, source, skip_gates)
         cases = self.expected(name)
-        probing = {'probes': self.probes.probes(name), 'traced_lines': spliced.student_lines} if self.probes else {}
+        probing = {'probes': self.probes.probes(name), 'traced_lines': graded.student_lines} if self.probes else {}
         run, results, failure = self._run_cases(name, source, [scenario for _, scenario, _ in cases], 'unit',
                                                 **probing)
         if failure:
             return SectionVerdict(name, *failure, run.seconds)
-        findings += self._loop_findings(name, run.results, spliced)
+        findings += self._loop_findings(name, run.results, graded)
         verdict, failing = self._compare(name, cases, results, run)
         if failing is not None and self.diagnoser:
-            self._teach(verdict, cases, results, run.arrays, failing, source, spliced)
+            self._teach(verdict, cases, results, run.arrays, failing, source, graded)
         return verdict
 
     def _task(self, name):
@@ -230,7 +253,7 @@ class Grader:
         results = run.results.get('cases')
         return run, results, child_failure(run, None if isinstance(results, list) else 'malformed results')
 
-    def _teach(self, verdict, cases, results, arrays, failing, source, spliced):
+    def _teach(self, verdict, cases, results, arrays, failing, source, graded):
         """What a teaching assistant adds to a failing section: the catalogued mistake that alone explains
         every case (grader/diagnose.py), and the failing case shrunk in a sandboxed child of its own."""
         name = verdict.name
@@ -250,18 +273,18 @@ class Grader:
         if index is not None:
             actual, failure = student[index]
             verdict.smallest_case = format_case(candidates[index][1], expected[index][0], actual,
-                                                spliced.translate(failure) if failure else None, compare_output)
+                                                graded.translate(failure) if failure else None, compare_output)
 
-    def _loop_findings(self, name, results, spliced):
+    def _loop_findings(self, name, results, graded):
         """Findings for the student's lines that loop over data (counted by the child's tracer)."""
         counts = results.get('line_counts')
         if not isinstance(counts, dict):
             return []
         severity = POLICY if self.policy.loops == 'fail' else WARNING
-        lines = spliced.source.splitlines()
+        lines = graded.source.splitlines()
         # A probe of one section may run another's code (rp's probe runs forward): each loop is charged to
         # the section whose function holds it; a helper outside every section, to whichever section runs it.
-        owners = owners_of_lines(ast.parse(spliced.source))
+        owners = owners_of_lines(ast.parse(graded.source))
         looping = {line: why for line, why in loop_lines(name, counts, self.probes.GROWN).items()
                    if 0 < line <= len(lines)
                    and section_of(self.edit_checker.sections, owners.get(line)) in (name, MODULE)}
@@ -269,8 +292,8 @@ class Grader:
         if looping:  # the first line (the outermost loop, usually) in full, the others by number
             first, *others = sorted(looping)
             also = f" (also line{'s' if len(others) > 1 else ''} " \
-                   f"{', '.join(str(spliced.student_line(line)) for line in others)})" if others else ''
-            found.append(Finding(name, f"line {spliced.student_line(first)}: `{lines[first - 1].strip()[:80]}` "
+                   f"{', '.join(str(graded.student_line(line)) for line in others)})" if others else ''
+            found.append(Finding(name, f"line {graded.student_line(first)}: `{lines[first - 1].strip()[:80]}` "
                                        f"{looping[first]}{also}", severity))
         if results.get('trace_removed'):
             found.append(Finding(name, "the submission removed the checker's line tracer (sys.settrace)", POLICY))

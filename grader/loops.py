@@ -23,7 +23,7 @@ assignment brings its own ``probes(section)`` and ``GROWN`` (``Assignment.probes
 """
 import numpy as np
 
-from grader.scenarios import layer, train_step
+from grader.scenario_builders import FAST_CONVOLVE, layer, train_step  # noqa: F401 - FAST_CONVOLVE: the kit's runner
 
 GROWS = 'bigger'
 GROWN = "more batch, units, channels, pixels"  # what is larger in the bigger probes

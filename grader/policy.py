@@ -10,8 +10,10 @@ correct code; the sandbox, not this file, is the security boundary.
   checker's line tracer (settrace, setprofile, _getframe, f_trace, ...);
 * kit code outside the regions: compared by AST with docstrings stripped, so
   text (docstrings, comments, quotes, blank lines, order) never matters; what
-  differs is reported, since the graded module always holds the kit's code
-  (see ``splice``); a changed parameter shape gets its own message.
+  differs is reported under the course's ``outside_regions`` rule (warn, fail or
+  ignore), never a reason for a wrong answer: the file runs as written, and the
+  contract (constructor, parameter names and shapes, side effects) is checked by
+  calling it (see ``execute``).
 
 Loops are judged by what runs, in the sandbox (see ``loops``).  Findings are
 attributed to the section whose code they are in; module-level findings
@@ -37,6 +39,12 @@ PURE_STANDARD_LIBRARY = {'copy', 'collections', 'dataclasses', 'functools', 'ite
                          're', 'heapq', 'bisect', 'fractions', 'decimal', 'contextlib', 'textwrap', 'pprint'}
 ALLOWED_IMPORTS = {'numpy', 'interface'} | PURE_STANDARD_LIBRARY
 FORBIDDEN_CALLS = {'exec', 'eval', 'compile', '__import__', 'open', 'input', 'breakpoint'}
+# Names that reach the interpreter's import machinery or every object it holds, by a name or an attribute
+# (`__builtins__['__import__']`, `os.sys.modules`, `().__class__.__base__.__subclasses__()`): no layer or
+# loss needs them.  Dynamic strings (`getattr(os, 'sy' + 's')`) get past any static rule: the sandbox
+# makes what they reach harmless.
+INTERPRETER_NAMES = {'__builtins__', '__import__', '__loader__', '__spec__', 'importlib', 'import_module',
+                     '__subclasses__', '__globals__', '__base__', '__bases__', '__mro__', 'sys', 'builtins'}
 TRACER_NAMES = {'settrace', 'setprofile', 'gettrace', 'getprofile', 'call_tracing', '_getframe', 'f_trace'}
 MODULE = '*'  # findings in module-level code concern every section
 
@@ -110,6 +118,21 @@ def import_problem(module, allowed):
             f"{', '.join(sorted(PURE_STANDARD_LIBRARY))})")
 
 
+def _interpreter_name(node):
+    """The interpreter name ``node`` uses: a name, an attribute, or a constant key or attribute name
+    (`x['__import__']`, `getattr(x, '__globals__')`); None for anything else."""
+    if isinstance(node, ast.Name) and node.id in INTERPRETER_NAMES:
+        return node.id
+    if isinstance(node, ast.Attribute) and node.attr in INTERPRETER_NAMES:
+        return node.attr
+    key = node.slice if isinstance(node, ast.Subscript) else \
+        node.args[1] if isinstance(node, ast.Call) and _call_name(node) in ('getattr', 'setattr', 'hasattr') \
+        and len(node.args) > 1 else None
+    if isinstance(key, ast.Constant) and key.value in INTERPRETER_NAMES:
+        return key.value
+    return None
+
+
 def check_code(tree, sections, extra_imports=()):
     """Imports and forbidden calls, wherever they stand."""
     owners, allowed = owners_of_lines(tree), ALLOWED_IMPORTS | set(extra_imports)
@@ -126,6 +149,9 @@ def check_code(tree, sections, extra_imports=()):
                     findings.append(Finding(section, f"line {node.lineno}: {problem}", POLICY))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FORBIDDEN_CALLS:
             findings.append(Finding(section, f"line {node.lineno}: {node.func.id}() is not allowed", POLICY))
+        elif _interpreter_name(node):
+            findings.append(Finding(section, f"line {node.lineno}: `{_interpreter_name(node)}` is not allowed (it "
+                                             f"reaches the interpreter's modules, not the kit's)", POLICY))
         elif (isinstance(node, ast.Attribute) and node.attr in TRACER_NAMES) or \
                 (isinstance(node, ast.Name) and node.id in TRACER_NAMES):
             name = node.attr if isinstance(node, ast.Attribute) else node.id
@@ -199,19 +225,6 @@ def dump(node):
     return ast.dump(without_docstrings(node))
 
 
-def parameter_shapes(function):
-    """{parameter name: shape expression} of the ``add_parameter`` calls in a function."""
-    shapes = {}
-    for node in ast.walk(function):
-        if isinstance(node, ast.Call) and _call_name(node) == 'add_parameter':
-            arguments = dict(zip(('name', 'shape', 'initializer'), node.args))
-            arguments.update({keyword.arg: keyword.value for keyword in node.keywords})
-            name, shape = arguments.get('name'), arguments.get('shape')
-            if isinstance(name, ast.Constant) and shape is not None:
-                shapes[name.value] = shape
-    return shapes
-
-
 class EditChecker:
     """Finds where an upload's kit code (outside the regions) differs from the kit's template."""
 
@@ -241,13 +254,11 @@ class EditChecker:
                 continue  # taken whole from the upload: it has no kit code to compare
             node = student.get(name)
             if node is None:
-                found.append(Finding(self.section(name), f"{name} is missing from solution.py: the kit's {name} "
-                                                         f"was used", None))
+                found.append(Finding(self.section(name), f"{name} is missing from solution.py", None))
                 continue
             if dump(node) in self.accepted[name]:
                 continue
-            found.append(self._parameter_finding(name, node, kit_node, lines)
-                         or self._edit_finding(name, node, kit_node, lines))
+            found.append(self._edit_finding(name, node, kit_node, lines))
         definitions = {name for name in self.kit if '.' not in name}
         seen = set()
         for node in tree.body:
@@ -257,7 +268,7 @@ class EditChecker:
                 continue
             for name in sorted(names):
                 found.append(Finding(self.section(name), f"line {node.lineno} rebinds the kit's {name} "
-                                                         f"(`{lines[node.lineno - 1].strip()[:80]}`): ignored", None))
+                                                         f"(`{lines[node.lineno - 1].strip()[:80]}`)", None))
         return found
 
     def _edit_finding(self, name, node, kit_node, lines):
@@ -267,25 +278,13 @@ class EditChecker:
         kit_text = kit_text.splitlines()[0][:80] if kit_text else ''
         where = f"line {line}: `{lines[line - 1].strip()[:80]}`" + (f", where the kit has `{kit_text}`" if kit_text
                                                                       else '')
-        return Finding(self.section(name), f"{name} differs from the kit's code outside the regions ({where}): the "
-                                           f"kit's {name} was used", None)
-
-    def _parameter_finding(self, name, node, kit_node, lines):
-        mine, theirs = parameter_shapes(node), parameter_shapes(kit_node)
-        for parameter, kit_shape in theirs.items():
-            shape = mine.get(parameter)
-            if shape is not None and ast.dump(shape) != ast.dump(kit_shape):
-                owner = name.split('.')[0]
-                return Finding(self.section(name), (
-                    f"{name} (line {shape.lineno}) registers '{parameter}' with shape {ast.unparse(shape)}, but the "
-                    f"kit's {owner} keeps {parameter} as {ast.unparse(kit_shape)}: {owner} is graded with the kit's "
-                    f"{name}, so forward_impl and backward_impl must use {parameter} of shape "
-                    f"{ast.unparse(kit_shape)}"), WRONG)
-        return None
+        return Finding(self.section(name), f"{name} differs from the kit's code outside the regions ({where})", None)
 
 
-def check_submission(source, reference_source, kit_template, markerless=(), policy=None, edit_checker=None):
-    """All findings of a submission (``source`` text), with severities under the course ``policy``."""
+def check_submission(source, reference_source, kit_template, markerless=(), policy=None, edit_checker=None,
+                     kit_used=False):
+    """All findings of a submission (``source`` text), with severities under the course ``policy``;
+    ``kit_used``: the file is graded spliced into the kit's template, so its edits of kit code were not run."""
     from grader.course_policy import CoursePolicy
     policy = policy or CoursePolicy()
     sections = edit_checker.sections if edit_checker else section_of_names(reference_source)
@@ -296,6 +295,8 @@ def check_submission(source, reference_source, kit_template, markerless=(), poli
             if policy.outside_regions == 'ignore':
                 continue
             finding.severity = POLICY if policy.outside_regions == 'fail' else WARNING
+            if kit_used:
+                finding.message += ": the kit's code was used"
             if finding.severity == POLICY:
                 finding.message += " (this course does not allow edits outside the regions)"
         findings.append(finding)

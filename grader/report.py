@@ -1,6 +1,9 @@
 """Grading reports: the points table on the terminal, JSON, and Gradescope's results.json."""
 import json
 
+from grader.private_files import open_private
+
+NOT_GRADED = ('skipped', 'data missing')  # gates that were not run: no points, and not a failure either
 VERDICT_MARK = {'passed': 'ok', 'skipped': '--', 'data missing': '--'}
 
 
@@ -21,6 +24,12 @@ def print_report(report):
     skipped = [v.name for v in report.sections if v.verdict == 'skipped']
     if skipped:
         print(f"  Not graded: {', '.join(skipped)} (gates skipped)")
+    no_data = [v for v in report.sections if v.verdict == 'data missing']
+    if no_data:
+        print(f"  {sum(v.section.points for v in no_data):g} point(s) missing only because this machine lacks the "
+              f"official data of {', '.join(v.name for v in no_data)}, not because of the solution: give --data-dir "
+              f"DIR (or go online to download it); a local copy that is not the official file needs "
+              f"--allow-unverified")
     if report.isolation:
         print(f"  Sandbox: {'; '.join(report.isolation)}")
 
@@ -39,16 +48,21 @@ def as_dict(report):
 
 def write_json(reports, path):
     content = as_dict(reports[0]) if len(reports) == 1 else [as_dict(report) for report in reports]
-    with open(path, 'w') as file:
+    with open_private(path) as file:
         json.dump(content, file, indent=2)
 
 
 def write_gradescope(report, path):
-    """Gradescope's autograder results format (one test per section)."""
+    """Gradescope's autograder results format (one test per section).  Gradescope knows only passed and
+    failed tests: a gate that was not run (skipped, data missing) is left out of the tests and named,
+    with its reason, in the overall output, so that it never shows as the student's failure."""
     tests = [{'name': f"{v.section.number} {v.section.title}", 'score': v.points, 'max_score': v.section.points,
               'status': 'passed' if v.verdict == 'passed' else 'failed',
               'output': f"{v.verdict}: {v.reason}" + ''.join(f"\nwarning: {w}" for w in v.warnings),
-              'visibility': 'visible'} for v in report.sections]
-    with open(path, 'w') as file:
+              'visibility': 'visible'} for v in report.sections if v.verdict not in NOT_GRADED]
+    not_graded = [f"Not graded ({v.verdict}): {v.section.number} {v.section.title}: "
+                  f"{v.reason.splitlines()[0] if v.reason else v.verdict}"
+                  for v in report.sections if v.verdict in NOT_GRADED]
+    with open_private(path) as file:
         json.dump({'score': report.total, 'tests': tests,
-                   'output': f"Sandbox: {'; '.join(report.isolation)}"}, file, indent=2)
+                   'output': '\n'.join(not_graded + [f"Sandbox: {'; '.join(report.isolation)}"])}, file, indent=2)

@@ -15,6 +15,7 @@ inputs only.
 import numpy as np
 
 from grader.case_table import case_functions
+from grader.scenario_builders import FAST_CONVOLVE, layer, train_step  # noqa: F401 - FAST_CONVOLVE: grade.py
 
 SEED = 20261122
 
@@ -41,16 +42,6 @@ def momentum(rng):
     yield 'default momentum (0.0)', "default momentum (0.0)", {
         'kind': 'optimizer', 'class': 'SGDMomentum', 'kwargs': {'lr': 0.3},
         'parameters': [rng.normal(size=(5,))], 'grads': [[rng.normal(size=(5,))]] * 3}
-
-
-def layer(cls, input_shape, steps, args=(), kwargs=None, parameters=None, state=None, record_state=()):
-    return {'kind': 'layer', 'class': cls, 'args': list(args), 'kwargs': kwargs or {}, 'input_shape': list(input_shape),
-            'parameters': parameters or {}, 'state': state or {}, 'record_state': list(record_state), 'steps': steps}
-
-
-def train_step(rng, x, output_shape=None, seed=None):
-    grad = rng.normal(size=output_shape if output_shape is not None else x.shape)
-    return {'training': True, 'seed': seed, 'inputs': x, 'output_grad': grad}
 
 
 def relu(rng):
@@ -180,10 +171,6 @@ def dropout(rng):
 GENERATORS = {'sgd': sgd, 'momentum': momentum, 'relu': relu, 'softmax': softmax, 'dense': dense,
               'crossentropy': crossentropy, 'convolve': convolve, 'conv2d': conv2d, 'pooling2d': pooling2d,
               'batchnorm': batchnorm, 'flatten': flatten, 'dropout': dropout}
-
-# Sections whose layer must see the kit's convolution, not the student's convolve_numpy:
-# a wrong convolve_numpy costs the convolve section only.
-FAST_CONVOLVE = {'conv2d'}
 
 
 cases, scenarios, categories = case_functions(GENERATORS, SEED)

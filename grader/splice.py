@@ -1,14 +1,13 @@
-"""The module that is graded: the kit's own code with the student's regions spliced in.
+"""The fallback module: the kit's own code with the student's regions spliced in.
 
-Why splice rather than compare text: a student's file is the course template
-with the ``# your code here`` regions filled, but around the regions it may
-differ in everything that does not matter (docstrings, comments, quotes, blank
-lines, the order of top-level definitions, the markers' case) and, now and
-then, in what does matter (an edited ``Dense.build``, a different ``convolve``
-dispatcher).  Grading the module built here makes both kinds harmless:
+A file is graded as the student wrote it (``as_is``), in whatever template: student code leans on the
+kit code around its regions (a ``return model`` after the region, ``self._lr`` set in a 2019
+``__init__``, a ``nonlocal`` onto state bound beside ``updater``), and swapping that code for ours
+breaks it.  Only a file that does not import as written (a template broken around the regions, a
+region pasted in the wrong place) is graded spliced, and the report says so (``Grader._graded_module``):
 
 * every definition of the kit (classes, their methods, ``convolve``, the
-  asserts in ``convolve_numpy``) is the kit's text, whatever the upload holds;
+  asserts in ``convolve_numpy``) is the kit's text;
 * each region of the kit is filled with the student's region of the same
   function (found by its qualified name, e.g. ``SGD.get_parameter_updater.updater``),
   or, when the student deleted the markers of a function whose body is all
@@ -16,9 +15,7 @@ dispatcher).  Grading the module built here makes both kinds harmless:
 * what the student added is kept, in the student's order: module-level
   helpers, imports and constants, and extra members of the kit's classes.
 
-``policy.check_edits`` reports what of the upload was replaced, so that an edit
-of kit code is never silently used to pass (nor silently dropped).  Line
-numbers of the graded module map back to the upload's (``Spliced.student_line``),
+Line numbers of the graded module map back to the upload's (``Spliced.student_line``),
 so messages and tracebacks name the student's own lines.
 """
 import ast

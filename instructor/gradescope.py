@@ -27,7 +27,8 @@ from grader.sandbox import KIT_ROOT
 PACKAGED_FOLDERS = ('grader', 'public_tests', 'data_loaders', 'instructor',  # the grader imports instructor.template
                     'assignments')
 PACKAGED_FILES = ('interface.py', 'solution.py')
-GRADING_PACKAGES = ('numpy', 'scipy', 'torch', 'tqdm', 'matplotlib')  # what the grader imports
+GRADING_PACKAGES = ('numpy', 'scipy', 'torch', 'tqdm', 'matplotlib', 'threadpoolctl')  # what the grader imports
+PYTHON_310_PACKAGES = ('tomli',)  # the grader reads TOML (the mistake catalogue, course.toml) with tomllib from 3.11
 DATASETS = {'numpy-nn': ('mnist', 'cifar10'), 'autoencoder': ('mnist',)}  # what each assignment's gates train on
 
 SETUP_SH = r"""#!/usr/bin/env bash
@@ -109,6 +110,8 @@ def pinned_requirements():
     for name in GRADING_PACKAGES:
         version = importlib.metadata.version(name).split('+')[0]  # 2.13.0+cpu -> 2.13.0
         lines.append(f"{name}=={version}")
+    for name in PYTHON_310_PACKAGES:
+        lines.append(f'{name}>=2.0.1; python_version < "3.11"')  # not installed where tomllib is: not pinned
     return '\n'.join(lines) + '\n'
 
 
@@ -124,10 +127,49 @@ def data_folders(data_dir=None):
     return found
 
 
+def unofficial_files(dataset, folder):
+    """The files of ``dataset`` in ``folder`` that are missing or differ from the official ones (md5)."""
+    from data_loaders import cifar10, mnist
+    from data_loaders.storage import md5sum
+    folder = Path(folder)
+    if dataset == 'mnist':
+        expected = {folder / name: md5 for name, md5 in mnist.FILES.items()}
+    elif all((folder / cifar10.FOLDER / name).is_file() for name in cifar10.BATCHES):
+        expected = {folder / cifar10.FOLDER / name: md5 for name, md5 in cifar10.BATCHES.items()}
+    else:
+        expected = {folder / cifar10.ARCHIVE: cifar10.ARCHIVE_MD5}
+    return [str(path) for path, md5 in expected.items() if not path.is_file() or md5sum(path) != md5]
+
+
+def check_baked_data(folders, datasets, unverified_ok):
+    """Refuse to bake data that is not the official files unless ``unverified_ok`` (then the package
+    grades with NN_KIT_ALLOW_UNVERIFIED=1, and a warning says so): a package whose gate could never
+    load its data would score every student 0 on it."""
+    from data_loaders.storage import warn
+    from grader.course_policy import SettingsError
+    unofficial = {name: found for name in datasets if (found := unofficial_files(name, folders[name]))}
+    if unofficial and not unverified_ok:
+        listed = '; '.join(f"{name}: {', '.join(files[:2])}{' ...' if len(files) > 2 else ''}"
+                           for name, files in unofficial.items())
+        raise SettingsError(f"--data bake: not the official files ({listed}), and the package would score every "
+                            f"student 0 on the gate: give --data-dir a folder with the official files, use --data "
+                            f"download, or pass --allow-unverified to bake this copy and grade with it")
+    if unofficial:
+        warn(f"baking data that is NOT the official files ({', '.join(unofficial)}); the package grades with "
+             f"NN_KIT_ALLOW_UNVERIFIED=1 and its gate figures are not official ones")
+    return unofficial
+
+
 def build_package(out_zip, data='download', data_dir=None, unverified_ok=False, datasets=None, assignment=None):
     """Write the autograder zip of ``assignment`` (default numpy-nn); returns the list of names in it."""
     assignment = assignment or 'numpy-nn'
     datasets = datasets or DATASETS[assignment]
+    if data == 'bake':
+        folders = data_folders(data_dir)
+        missing = [name for name in datasets if name not in folders]
+        if missing:
+            raise SystemExit(f"--data bake: no {', '.join(missing)} folder found (give --data-dir)")
+        check_baked_data(folders, datasets, unverified_ok)
     download = DOWNLOAD_STEP.replace('__DATASETS__', repr(list(datasets)))
     setup = SETUP_SH.replace('__DATA_STEP__', BAKED_STEP if data == 'bake' else download)
     run = RUN_AUTOGRADER.replace('__UNVERIFIED__', 'export NN_KIT_ALLOW_UNVERIFIED=1' if unverified_ok else '')
@@ -149,10 +191,6 @@ def build_package(out_zip, data='download', data_dir=None, unverified_ok=False, 
                 if path.is_file() and '__pycache__' not in path.parts and path.suffix != '.pyc':
                     archive.write(path, str(path.relative_to(KIT_ROOT)))
         if data == 'bake':
-            folders = data_folders(data_dir)
-            missing = [name for name in datasets if name not in folders]
-            if missing:
-                raise SystemExit(f"--data bake: no {', '.join(missing)} folder found (give --data-dir)")
             for name in datasets:
                 for path in sorted(folders[name].rglob('*')):
                     if path.is_file():
@@ -165,7 +203,8 @@ def gradescope_package_command(args):
                           assignment=args.assignment)
     size = Path(args.out_zip).stat().st_size
     print(f"Gradescope autograder written to {args.out_zip}: {len(names)} files, {size / 2**20:.1f} MiB, "
-          f"data {'baked in' if args.data == 'bake' else 'downloaded by setup.sh'}")
+          f"data {'baked in' if args.data == 'bake' else 'downloaded by setup.sh'}"
+          + (" (unverified copy allowed: NN_KIT_ALLOW_UNVERIFIED=1)" if args.allow_unverified else ''))
     return 0
 
 

@@ -194,7 +194,9 @@ def write_html(pairs, submissions, known, path, top=30, templates=1):
                           right_html=Markup(highlighted(right_source, pair.slices[1]))))
     html = Environment(autoescape=True).from_string(PAGE).render(
         pairs=shown, count=len(submissions), known_count=len(known), total=len(pairs), templates=templates)
-    Path(path).write_text(html)
+    from grader.private_files import open_private
+    with open_private(path, 'w', encoding='utf-8') as file:  # students' code: readable by its owner only
+        file.write(html)
 
 
 def similarity_command(args):

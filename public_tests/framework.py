@@ -94,6 +94,7 @@ class CaseResult:
     name: str
     passed: bool
     message: str = ''
+    verdict: str = 'passed'  # as the checker would call it: 'wrong answer', 'runtime error', 'time limit'
 
 
 @dataclass
@@ -114,17 +115,21 @@ def _student_traceback(error):
 
 
 def run_case(function, solution):
+    """The case's result; a BaseException that is not an Exception (the kit's time limit, Ctrl-C) passes."""
     np.random.seed(sum(map(ord, function.__name__)))
     try:
         function(solution)
     except CheckFailure as failure:
-        return CaseResult(function.__name__, False, failure.describe())
+        return CaseResult(function.__name__, False, failure.describe(), 'wrong answer')
     except NotImplementedError as error:
-        return CaseResult(function.__name__, False, f"NotImplementedError: {error}")
+        return CaseResult(function.__name__, False, f"NotImplementedError: {error}", 'runtime error')
     except Exception as error:  # the student's code raised: report it, go on
         where = _student_traceback(error)
+        # the kit's own checks (a wrong shape, NaN) are a wrong answer for the checker too
+        verdict = 'wrong answer' if type(error).__name__ == 'ContractError' else \
+            'memory limit' if isinstance(error, MemoryError) else 'runtime error'
         return CaseResult(function.__name__, False,
-                          f"{type(error).__name__}: {error}" + (f"\n{where}" if where else ''))
+                          f"{type(error).__name__}: {error}" + (f"\n{where}" if where else ''), verdict)
     return CaseResult(function.__name__, True)
 
 

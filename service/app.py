@@ -1,29 +1,38 @@
 """The checker's web application: ``create_app(settings)``.
 
-At start it migrates the database (Alembic), makes the instructor's token the first time (printed
-once), re-queues what a killed server left running (the grading loop does that as it starts) and
-starts the grading loop unless ``settings.start_worker`` is off.
+At start it migrates the database (Alembic), makes the instructor's token the first time (written
+to a 0600 file of the server's state folder, whose path is printed: never the token itself, which
+would land in the server's logs), re-queues what a killed server left running (the grading loop does
+that as it starts) and starts the grading loop unless ``settings.start_worker`` is off. Several
+servers may start together on one empty database: one of them makes the instructor.
+
+The session cookies are signed with a key of the server's own (``service.state``), not one kept
+in the database. The API's documentation pages are off (they would load scripts from a CDN); its
+OpenAPI schema is served to instructors only.
 """
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Optional
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from service.config import MAX_REQUEST_BYTES, Settings
-from service.db import make_engine, migrate, server_secret, session_factory
-from service.dependencies import LoginRequired
+from service.db import insert_if_absent, make_engine, migrate, session_factory
+from service.dependencies import LoginRequired, api_instructor
+from service.headers import SecurityHeadersMiddleware
 from service.limits import LimitsMiddleware
-from service.models import Person
+from service.models import Person, utcnow
+from service.parsing import ParserPool
 from service.routers import api, auth, instructor, pages
-from service.security import new_token
+from service.security import SESSION_DAYS, new_token
+from service.state import session_secret, write_instructor_token
 from service.templating import render
 
 log = logging.getLogger('service')
@@ -31,24 +40,34 @@ HERE = Path(__file__).resolve().parent
 
 
 def ensure_instructor(sessions) -> Optional[str]:
-    """Create the instructor account on first start; return its token then (None afterwards)."""
+    """Create the instructor account on first start; return its token then (None afterwards, and for
+    every server but one when several start together: the unique student id decides)."""
     with sessions.begin() as db:
-        if db.scalar(select(Person.id).where(Person.role == 'instructor').limit(1)) is not None:
+        created = insert_if_absent(db, Person, {'student_id': 'instructor', 'name': 'Instructor', 'email': '',
+                                                'role': 'instructor', 'token_hash': '', 'created_at': utcnow()},
+                                   ['student_id'])
+        if not created:
             return None
-        person = Person(student_id='instructor', name='Instructor', role='instructor', token_hash='')
-        db.add(person)
-        db.flush()
-        return new_token(person)
+        return new_token(db.scalar(select(Person).where(Person.student_id == 'instructor')))
+
+
+def announce_instructor_token(settings: Settings, token: str) -> None:
+    """Keep the first token in a private file and say where it is (the token itself stays out of the logs)."""
+    link = f"{settings.base_url.rstrip('/')}/login#token={token}"
+    path = write_instructor_token(settings, token, link)
+    print(f"Instructor token written to {path} (readable by this user only: it holds the token and the "
+          f"sign-in link; ./run.py roster token instructor makes a new one)", flush=True)
 
 
 def create_app(settings: Settings, executor_factory=None) -> FastAPI:
     engine = make_engine(settings.db_url)
     migrate(engine)
     sessions = session_factory(engine)
+    secret = session_secret(settings)
     token = ensure_instructor(sessions)
     if token:
-        print(f"Instructor token (shown once; keep it): {token}\n"
-              f"Sign in at {settings.base_url}/login#token={token}", flush=True)
+        announce_instructor_token(settings, token)
+    parser = ParserPool(settings.parse_workers, settings.parse_waiting, settings.parse_timeout)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -61,17 +80,20 @@ def create_app(settings: Settings, executor_factory=None) -> FastAPI:
         finally:
             if app.state.grading is not None:
                 app.state.grading.stop()
+            parser.close()
             engine.dispose()
 
-    app = FastAPI(title="numpy-nn upload checker", lifespan=lifespan, docs_url='/api/docs', redoc_url=None,
-                  openapi_url='/api/openapi.json')
+    app = FastAPI(title="numpy-nn upload checker", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
     app.state.settings, app.state.sessions, app.state.engine = settings, sessions, engine
     app.state.grading = None
+    app.state.parser = parser
     app.state.instructor_token = token
-    app.add_middleware(SessionMiddleware, secret_key=server_secret(sessions), session_cookie='checker_session',
-                       max_age=14 * 24 * 3600, same_site='lax', https_only=settings.secure_cookies)
+    app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie='checker_session',
+                       max_age=SESSION_DAYS * 24 * 3600, same_site='lax', https_only=settings.secure_cookies)
     app.add_middleware(LimitsMiddleware, max_body=MAX_REQUEST_BYTES, rate=settings.rate_per_second,
                        burst=settings.rate_burst)
+    app.add_middleware(SecurityHeadersMiddleware)  # added last: the outermost, so every response has them
     app.mount('/static', StaticFiles(directory=str(HERE / 'static')), name='static')
     for router in (auth.router, pages.router, api.router, instructor.router):
         app.include_router(router)
@@ -85,6 +107,11 @@ def create_app(settings: Settings, executor_factory=None) -> FastAPI:
         if request.url.path.startswith('/api/') or 'text/html' not in request.headers.get('accept', ''):
             return await http_exception_handler(request, exc)
         return render(request, 'error.html', exc.status_code, status=exc.status_code, message=exc.detail)
+
+    @app.get('/api/openapi.json', include_in_schema=False)
+    def openapi(_: Person = Depends(api_instructor)):
+        """The API's schema, for instructors (the documentation pages are off)."""
+        return JSONResponse(app.openapi())
 
     @app.get('/healthz', include_in_schema=False)
     def healthz():

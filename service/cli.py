@@ -1,26 +1,20 @@
 """The service's ./run.py commands: serve, roster import / token, gradebook."""
 import csv
 import sys
-from datetime import datetime, timezone
-from pathlib import Path
 
 from sqlalchemy import select
 
-from grader.course_policy import add_policy_options, policy_from_args
+from grader.course_policy import SettingsError, add_policy_options, policy_from_args
+from grader.private_files import open_private
+from grader.sandbox import add_sandbox_options, require_sandbox
 from service.config import Settings
-
-
-def parse_deadline(text):
-    """An ISO 8601 time; without a zone it is taken as UTC."""
-    if not text:
-        return None
-    moment = datetime.fromisoformat(text.replace('Z', '+00:00'))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+from service.course import open_course, parse_deadline, parse_timezone, show_time
 
 
 def add_db_option(command):
     command.add_argument('--db', default='sqlite:///checker.sqlite3',
-                         help="SQLAlchemy URL: sqlite:///FILE (default checker.sqlite3) or "
+                         help="SQLAlchemy URL: sqlite:///FILE (default checker.sqlite3 in the current folder: run "
+                              "roster and gradebook where serve runs, or give the same --db) or "
                               "postgresql+psycopg://USER:PASSWORD@HOST/DB")
 
 
@@ -34,14 +28,24 @@ def add_service_commands(commands, add_data_options):
     command.add_argument('--host', default='127.0.0.1')
     command.add_argument('--port', type=int, default=8000)
     command.add_argument('--base-url', help="the address students use (default http://HOST:PORT)")
-    command.add_argument('--deadline', help="ISO time, e.g. 2026-12-15T23:59:00+01:00: later uploads are late")
+    command.add_argument('--deadline', help="ISO time, e.g. 2026-12-15T23:59:00+01:00: later uploads are late; kept "
+                                            "in the database for the next starts and for gradebook ('none' clears it)")
+    command.add_argument('--timezone', help="the course's time zone (IANA name, e.g. Europe/Berlin): a --deadline "
+                                            "without an offset is in it, and the deadline is shown in it")
     command.add_argument('--per-hour', type=int, default=6, help="uploads per student per hour (0: no limit)")
+    command.add_argument('--attempts-per-hour', type=int, default=30,
+                         help="uploads a student may try per hour, refused files included (each is parsed; 0: no limit)")
+    command.add_argument('--state-dir', help="folder of the server's secret files (the session key, the instructor's "
+                                             "first token; default: the SQLite database's folder, else "
+                                             "~/.local/state/nn-kit-checker); $NN_KIT_SESSION_SECRET replaces the "
+                                             "key's file")
     command.add_argument('--sections', nargs='+', help="grade only these sections (default: all)")
     command.add_argument('--rate', type=float, default=10.0,
                          help="HTTP requests per second per client address (0: no limit)")
     command.add_argument('--stale-after', type=float, default=10.0,
                          help="seconds without a heartbeat after which a worker's running jobs are queued again")
     command.add_argument('--no-worker', action='store_true', help="serve pages only; grade in another server")
+    add_sandbox_options(command)
     command.add_argument('--secure-cookies', action='store_true', help="cookies only over HTTPS (behind a proxy)")
     command.add_argument('--trust-proxy', metavar='IP',
                          help="a reverse proxy's address whose X-Forwarded-For is believed (rate limits per student "
@@ -68,8 +72,29 @@ def add_service_commands(commands, add_data_options):
     command = commands.add_parser('gradebook', help="export the checker's gradebook")
     add_db_option(command)
     command.add_argument('--csv', required=True, help="where to write it")
-    command.add_argument('--deadline', help="ISO time: flag later submissions as late")
+    command.add_argument('--deadline', help="ISO time: flag later submissions as late (default: the course's "
+                                            "deadline, as serve --deadline set it)")
     command.set_defaults(handler=gradebook_command)
+
+
+def missing_gate_data(homework, names, data_dir, allow_unverified):
+    """{gate: the first line of why its data cannot be used} for the gates among ``names``."""
+    from data_loaders import DataError, check_dataset
+    gates = homework.module('gates').GATES
+    missing, checked = {}, {}
+    for name in names:
+        if not homework.by_name[name].is_gate:
+            continue
+        dataset = getattr(gates[name], 'dataset', name)
+        if dataset not in checked:
+            try:
+                check_dataset(dataset, data_dir, allow_unverified)
+                checked[dataset] = None
+            except DataError as error:
+                checked[dataset] = str(error).splitlines()[0]
+        if checked[dataset]:
+            missing[name] = checked[dataset]
+    return missing
 
 
 def serve(args):
@@ -78,24 +103,41 @@ def serve(args):
     import uvicorn
 
     from service.app import create_app
+    if args.timezone:
+        parse_timezone(args.timezone)
+    if args.deadline and args.deadline.strip().lower() != 'none':
+        parse_deadline(args.deadline, args.timezone)  # a wrong one stops here, before anything is written
     settings = Settings(db_url=args.db, assignment=args.assignment, scheduler=args.scheduler, workers=args.workers or os.cpu_count() or 1,
-                        sections=args.sections, deadline=parse_deadline(args.deadline), per_hour=args.per_hour,
+                        sections=args.sections, deadline=None, per_hour=args.per_hour,
                         rate_per_second=args.rate, base_url=args.base_url or f"http://{args.host}:{args.port}",
                         data_dir=args.data_dir, allow_unverified=args.allow_unverified,
                         policy=policy_from_args(args).as_dict(), secure_cookies=args.secure_cookies,
-                        start_worker=not args.no_worker, stale_after_seconds=args.stale_after)
-    settings.grade_sections  # unknown section names stop here
+                        start_worker=not args.no_worker, stale_after_seconds=args.stale_after,
+                        attempts_per_hour=args.attempts_per_hour, state_dir=args.state_dir)
+    names = settings.grade_sections  # unknown section names stop here
+    if not args.no_worker:  # this server grades: only in the sandbox (or loudly without it)
+        require_sandbox(args)
+    if not args.no_worker:  # students must never meet "data missing" (nor this machine's paths): check now
+        missing = missing_gate_data(settings.homework, names, args.data_dir, args.allow_unverified)
+        if missing:
+            raise SettingsError(
+                f"the data of gate{'s' if len(missing) > 1 else ''} {', '.join(missing)} cannot be used "
+                f"({'; '.join(dict.fromkeys(missing.values()))}): give --data-dir DIR (and --allow-unverified "
+                f"for a local copy that is not the official file), or serve without gates: --sections units")
+    _, course, _ = open_course(args.db, args.assignment, create=True, deadline=args.deadline,
+                               zone_name=args.timezone)
+    settings.deadline = course.deadline
+    print(f"Course '{course.assignment}' in {describe_db(args.db)}; "
+          + (f"deadline {show_time(course.deadline)}" if course.deadline else "no deadline"), flush=True)
     app = create_app(settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level='info', proxy_headers=bool(args.trust_proxy),
                 forwarded_allow_ips=args.trust_proxy or '127.0.0.1', timeout_graceful_shutdown=30)
     return 0
 
 
-def open_database(url):
-    from service.db import make_engine, migrate, session_factory
-    engine = make_engine(url)
-    migrate(engine)
-    return session_factory(engine)
+def describe_db(url):
+    from service.course import describe
+    return describe(url)
 
 
 def read_roster(path):
@@ -129,7 +171,10 @@ def roster_import(args):
     from service.models import Person
     from service.security import new_token
     rows = read_roster(args.csv)
-    sessions = open_database(args.db)
+    sessions, course, created = open_course(args.db, args.assignment, create=True)
+    if created:
+        print(f"New course database for '{course.assignment}': {describe_db(args.db)} (serve, gradebook and roster "
+              f"must use this one)", file=sys.stderr)
     links, kept = [], 0
     with sessions.begin() as db:
         known = {p.student_id: p for p in db.scalars(select(Person)).all()}
@@ -148,11 +193,10 @@ def roster_import(args):
             token = new_token(person)
             links.append({'id': ident, 'name': name, 'email': email, 'token': token,
                           'link': login_link(args.base_url, token)})
-    with open(args.links, 'w', newline='') as file:
+    with open_private(args.links, 'w', newline='') as file:
         writer = csv.DictWriter(file, fieldnames=['id', 'name', 'email', 'token', 'link'])
         writer.writeheader()
         writer.writerows(links)
-    Path(args.links).chmod(0o600)
     print(f"{len(links)} new token(s) written to {args.links} (keep it private: the links sign students in); "
           f"{kept} student(s) already known kept their tokens" + ('' if args.reissue else ' (--reissue for new ones)'))
     return 0
@@ -161,7 +205,7 @@ def roster_import(args):
 def roster_token(args):
     from service.models import Person
     from service.security import new_token
-    sessions = open_database(args.db)
+    sessions, _, _ = open_course(args.db, args.assignment)
     with sessions.begin() as db:
         person = db.scalar(select(Person).where(Person.student_id == args.student_id))
         if person is None:
@@ -173,10 +217,11 @@ def roster_token(args):
 
 def gradebook_command(args):
     from service.gradebook import csv_text, gradebook
-    sessions = open_database(args.db)
+    deadline = parse_deadline(args.deadline) if args.deadline else None
+    sessions, course, _ = open_course(args.db, args.assignment)
     with sessions() as db:
-        rows = gradebook(db, parse_deadline(args.deadline))
-    with open(args.csv, "w", newline="") as file:
+        rows = gradebook(db, deadline or course.deadline)
+    with open_private(args.csv, "w", newline="") as file:
         file.write(csv_text(rows, args.assignment))
     print(f"Gradebook of {len(rows)} students written to {args.csv}", file=sys.stderr)
     return 0

@@ -28,6 +28,11 @@ class Settings:
     start_worker: bool = True         # the grading loop runs in this process
     heartbeat_seconds: float = 2.0
     stale_after_seconds: float = 10.0  # a worker silent this long has died: its running jobs are queued again
+    attempts_per_hour: int = 30       # uploads tried per student per rolling hour, refused files included (0: no limit)
+    parse_workers: int = 1            # processes that parse uploads (0: in the request's thread)
+    parse_waiting: int = 4            # uploads that may wait for a parser; more are told to come back (503)
+    parse_timeout: float = 10.0       # seconds a parse may take before the upload is refused
+    state_dir: Optional[str] = None   # the session secret's folder (default: the SQLite file's, else the current)
 
     @property
     def homework(self):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.models import Person
-from service.security import csrf_valid, person_for_token
+from service.security import csrf_valid, person_for_token, session_owner
 
 
 class LoginRequired(Exception):
@@ -34,8 +34,8 @@ def bearer_token(request: Request) -> Optional[str]:
 
 
 def session_person(request: Request, db: Session) -> Optional[Person]:
-    person_id = request.session.get('person_id')
-    person = db.get(Person, person_id) if isinstance(person_id, int) else None
+    """The person of the cookie's login session, while the session lives on the server."""
+    person = session_owner(db, request.session.get('session_key'))
     # a new token (reissued by the instructor) ends the sessions made with the old one
     if person is None or request.session.get('token_fp') != person.token_hash[:16]:
         return None

@@ -3,7 +3,8 @@ submission, number of submissions, late flag against the deadline) and its CSV e
 
 The CSV starts with the columns of ``grader.gradebook`` (the batch grader's format: student_id,
 submission, one column per section, total, max_total, verdicts) for the best graded submission,
-followed by the service's own columns.
+followed by the service's own columns. Cells that a spreadsheet would take for formulas (a name
+starting with ``=``, ``+``, ``-``, ``@``, ...) are escaped as ``grader.gradebook.safe_cell`` says.
 """
 import csv
 import io
@@ -19,6 +20,7 @@ from service.models import Person, Submission
 
 EXTRA_COLUMNS = ('name', 'email', 'submissions', 'best_submitted_at', 'late', 'last_submission', 'last_total',
                  'last_submitted_at')
+EXTRA_NUMERIC = {'submissions', 'last_submission', 'last_total'}
 
 
 @dataclass
@@ -89,5 +91,5 @@ def csv_text(rows: list, assignment: Optional[str] = None) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, restval='')
     writer.writeheader()
-    writer.writerows(records)
+    writer.writerows(batch_format.safe_rows(records, batch_format.numeric_columns(assignment) | EXTRA_NUMERIC))
     return out.getvalue()

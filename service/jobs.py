@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 import assignments
-from service.models import Job, Person, Result, Submission, Worker, utcnow
+from service.models import Job, Person, Result, Submission, UploadAttempt, Worker, utcnow
 from service.uploads import CheckedUpload, UploadRefused
 
 MAX_ATTEMPTS = 3  # a job whose worker died this many times while running it is recorded as crashed
@@ -42,15 +42,15 @@ def open_submission(db: Session, person: Person) -> Optional[Submission]:
                                                          Job.state.in_(OPEN_STATES)).limit(1)).first()
 
 
-def accept_upload(db: Session, person: Person, upload: CheckedUpload, sections: list, per_hour: int,
-                  now: Optional[datetime] = None, assignment: Optional[str] = None) -> Submission:
-    """Store the file and queue its jobs (committed by the caller) or raise UploadRefused (429).
-
-    The person's row is updated first, which serialises uploads of one person on every backend
-    (a row lock on PostgreSQL, the write lock on SQLite), so the limits hold under concurrency.
-    """
-    now = now or utcnow()
+def lock_person(db: Session, person: Person) -> None:
+    """Update the person's row (to itself), which serialises their uploads on every backend and every
+    server on the database (a row lock on PostgreSQL, the write lock on SQLite), so the limits hold."""
     db.execute(update(Person).where(Person.id == person.id).values(role=Person.role))
+
+
+def check_queue_and_hour(db: Session, person: Person, per_hour: int, now: datetime) -> None:
+    """Raise UploadRefused (429) while the person has a submission in the queue, or ``per_hour``
+    submissions in the last hour (counted in the database: the same for every server)."""
     pending = open_submission(db, person)
     if pending is not None:
         raise UploadRefused(f"your submission #{pending.id} is still being graded; upload again when its report "
@@ -59,9 +59,54 @@ def accept_upload(db: Session, person: Person, upload: CheckedUpload, sections: 
                                                             Submission.created_at > now - timedelta(hours=1))
                         .order_by(Submission.created_at)).all()
     if per_hour and len(recent) >= per_hour:
-        wait = max(1, int((recent[0] + timedelta(hours=1) - now).total_seconds() // 60) + 1)
         raise UploadRefused(f"you have uploaded {len(recent)} times in the last hour (the limit is {per_hour}); "
-                            f"try again in about {wait} minutes", 429)
+                            f"try again in about {minutes_until(recent[0], now)} minutes", 429)
+
+
+def minutes_until(oldest: datetime, now: datetime) -> int:
+    """Minutes until ``oldest`` leaves the last hour (at least 1)."""
+    return max(1, int((oldest + timedelta(hours=1) - now).total_seconds() // 60) + 1)
+
+
+def admit_attempt(db: Session, person: Person, per_hour: int, attempts_per_hour: int,
+                  now: Optional[datetime] = None) -> int:
+    """The limits an upload must pass before it is parsed (committed by the caller): nothing of the
+    person's in the queue, fewer than ``per_hour`` submissions and ``attempts_per_hour`` attempts
+    (refused files count too) in the last hour. Records the attempt and returns its id; raises
+    UploadRefused (429)."""
+    now = now or utcnow()
+    lock_person(db, person)
+    check_queue_and_hour(db, person, per_hour, now)
+    hour_ago = now - timedelta(hours=1)
+    db.execute(delete(UploadAttempt).where(UploadAttempt.person_id == person.id, UploadAttempt.created_at <= hour_ago))
+    if attempts_per_hour:
+        recent = db.scalars(select(UploadAttempt.created_at).where(UploadAttempt.person_id == person.id)
+                            .order_by(UploadAttempt.created_at)).all()
+        if len(recent) >= attempts_per_hour:
+            raise UploadRefused(f"you have tried to upload {len(recent)} times in the last hour, refused files "
+                                f"included (the limit is {attempts_per_hour}); try again in about "
+                                f"{minutes_until(recent[0], now)} minutes", 429)
+    attempt = UploadAttempt(person_id=person.id, created_at=now)
+    db.add(attempt)
+    db.flush()
+    return attempt.id
+
+
+def forget_attempt(db: Session, attempt_id: int) -> None:
+    """Take back an attempt that the server could not serve (its parsers were busy); committed by the caller."""
+    db.execute(delete(UploadAttempt).where(UploadAttempt.id == attempt_id))
+
+
+def accept_upload(db: Session, person: Person, upload: CheckedUpload, sections: list, per_hour: int,
+                  now: Optional[datetime] = None, assignment: Optional[str] = None) -> Submission:
+    """Store the file and queue its jobs (committed by the caller) or raise UploadRefused (429).
+
+    The limits are checked again under the person's lock: another upload of theirs, through this
+    server or another one, may have been accepted while this one was parsed.
+    """
+    now = now or utcnow()
+    lock_person(db, person)
+    check_queue_and_hour(db, person, per_hour, now)
     submission = Submission(person=person, filename=upload.filename, content=upload.content,
                             sha256=upload.sha256, size=len(upload.content), created_at=now)
     db.add(submission)
@@ -195,7 +240,11 @@ class RegradeOutcome:
 
 def regrade(db: Session, submission_ids: list, sections: list, assignment: Optional[str] = None) -> RegradeOutcome:
     """Forget the results of these submissions and queue them again (those still being graded are
-    left alone and listed in ``busy``). Committed by the caller."""
+    left alone and listed in ``busy``). Committed by the caller.  A database of another assignment's
+    course is refused (service.course.CourseError): its results would be replaced by the wrong sections."""
+    if assignment is not None:
+        from service.course import check_assignment
+        check_assignment(db, assignment)
     busy = set(db.scalars(select(Job.submission_id).where(Job.submission_id.in_(submission_ids),
                                                           Job.state.in_(OPEN_STATES))).all())
     queued = [sid for sid in submission_ids if sid not in busy]

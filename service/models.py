@@ -130,7 +130,41 @@ class Worker(Base):
 
 
 class Setting(Base):
-    """Server-wide values kept in the database (the session signing key)."""
+    """Server-wide values kept in the database (none at present: the session signing key, which
+    revision 0003 removed from here, lives in a file of the server's own; see service.state)."""
     __tablename__ = 'settings'
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class Course(Base):
+    """The course this database belongs to (one row, id 1), written at its first start: the assignment
+    it grades (a server, gradebook or roster of another assignment is refused) and the deadline as
+    the instructor gave it (ISO 8601 with its offset) with the course's time zone, if one was given."""
+    __tablename__ = 'course'
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment: Mapped[str] = mapped_column(String(64))
+    deadline: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    timezone: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginSession(Base):
+    """A browser's signed-in session. The cookie holds a random key; only its sha256 is stored. Signing
+    out deletes the row (a copied cookie stops working), a new token deletes all the person's rows."""
+    __tablename__ = 'login_sessions'
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey('people.id'), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class UploadAttempt(Base):
+    """An upload that passed the cheap checks and was parsed (accepted or not): the per-hour limit of
+    attempts counts these rows, so every server on the database enforces the same limit."""
+    __tablename__ = 'upload_attempts'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey('people.id'))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index('ix_upload_attempts_person_time', 'person_id', 'created_at'),)

@@ -4,11 +4,12 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from service.course import show_time
 from service.security import csrf_token
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / 'templates'))
 templates.env.filters['pts'] = lambda value: '' if value is None else f"{value:g}"
-templates.env.filters['when'] = lambda value: value.strftime('%Y-%m-%d %H:%M:%S UTC') if value else ''
+templates.env.filters['when'] = show_time  # in the time's own zone: a deadline as the instructor gave it
 
 
 def render(request: Request, name: str, status_code: int = 200, **context):

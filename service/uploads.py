@@ -1,12 +1,25 @@
-"""What an upload must be before it is stored and queued: one ``.py`` file, UTF-8, at most
-1 MiB, that parses. The check only compiles the file (never runs it); nothing uploaded is executed
-in the server's process.
+"""What an upload must be before it is stored and queued: one ``.py`` file, UTF-8 (a byte-order
+mark is allowed and dropped, as Python itself allows it), at most 1 MiB, that parses.
+
+The cheap checks (name, size, text) come first and need nothing but the bytes; the parse is costly
+and runs after the per-student limits, in the server's parser processes (``service.parsing``). The
+check only compiles the file (never runs it); nothing uploaded is executed in the server's process.
+
+The file name is kept only in a safe form (letters, digits, ``.``, ``-``, ``_``, spaces), so it
+can be shown on pages and in a download's ``Content-Disposition`` header as it is.
 """
+import codecs
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Optional
+from urllib.parse import quote
 
 from service.config import MAX_UPLOAD_BYTES
+from service.parsing import parse_refusal
+
+MAX_NAME_LENGTH = 100
 
 
 class UploadRefused(Exception):
@@ -20,13 +33,45 @@ class UploadRefused(Exception):
 @dataclass(frozen=True)
 class CheckedUpload:
     filename: str
-    content: bytes
+    content: bytes      # as uploaded, without a UTF-8 byte-order mark
     sha256: str
 
 
-def check_upload(filename: Optional[str], content: bytes) -> CheckedUpload:
-    """The upload if it is acceptable; raises UploadRefused with a clear message otherwise."""
-    name = (filename or '').replace('\\', '/').rsplit('/', 1)[-1]
+@dataclass(frozen=True)
+class UploadText:
+    """An upload that passed the cheap checks: its safe name, its bytes (no BOM) and its text."""
+    filename: str
+    content: bytes
+    text: str
+
+    def checked(self) -> CheckedUpload:
+        return CheckedUpload(self.filename, self.content, hashlib.sha256(self.content).hexdigest())
+
+
+def safe_filename(name: Optional[str]) -> str:
+    """The base name of an uploaded file as it is stored and shown: any character but a letter, a
+    digit, ``.``, ``-``, ``_`` or a space becomes ``_`` (quotes, ``;``, ``%``, line breaks, controls),
+    no leading dots or spaces, at most 100 characters with the extension kept."""
+    base = unicodedata.normalize('NFC', (name or '').replace('\\', '/').rsplit('/', 1)[-1])
+    cleaned = ''.join(c if c.isalnum() or c in '.-_ ' else '_' for c in base).strip(' .')
+    if len(cleaned) > MAX_NAME_LENGTH:
+        stem, dot, extension = cleaned.rpartition('.')
+        extension = extension[:10] if dot else ''
+        cleaned = stem[:MAX_NAME_LENGTH - len(extension) - 1] + '.' + extension if dot else cleaned[:MAX_NAME_LENGTH]
+    return cleaned
+
+
+def attachment_header(name: str) -> str:
+    """``Content-Disposition`` of a download named ``name`` (RFC 6266): an ASCII fallback ``filename``
+    and the name itself as ``filename*=UTF-8''...`` (RFC 5987 percent-encoding)."""
+    fallback = unicodedata.normalize('NFKD', name).encode('ascii', 'ignore').decode('ascii')
+    fallback = re.sub(r'[^A-Za-z0-9._-]', '_', fallback).strip('.') or 'download'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def precheck_upload(filename: Optional[str], content: bytes) -> UploadText:
+    """The cheap checks (no parse); raises UploadRefused with a clear message."""
+    name = safe_filename(filename)
     if not name:
         raise UploadRefused("no file was chosen: upload your solution.py")
     if not name.endswith('.py'):
@@ -34,6 +79,8 @@ def check_upload(filename: Optional[str], content: bytes) -> CheckedUpload:
     if len(content) > MAX_UPLOAD_BYTES:
         raise UploadRefused(f"'{name}' has {len(content):,} bytes; at most {MAX_UPLOAD_BYTES:,} (1 MiB) are accepted",
                             413)
+    if content.startswith(codecs.BOM_UTF8):
+        content = content[len(codecs.BOM_UTF8):]  # Python runs such a file; the grader gets it without the mark
     if not content.strip():
         raise UploadRefused(f"'{name}' is empty")
     if b'\0' in content:
@@ -42,13 +89,14 @@ def check_upload(filename: Optional[str], content: bytes) -> CheckedUpload:
         text = content.decode('utf-8')
     except UnicodeDecodeError as error:
         raise UploadRefused(f"'{name}' is not UTF-8 text (byte {error.start}); save it as UTF-8") from None
-    try:
-        # compile() to bytecode parses without building ast objects: CPython 3.11's ast.parse is not safe
-        # in several threads at once ("AST constructor recursion depth mismatch"). Nothing is executed.
-        compile(text, name, 'exec', dont_inherit=True)
-    except SyntaxError as error:
-        raise UploadRefused(f"'{name}' does not parse: SyntaxError: {error.msg} (line {error.lineno}); "
-                            f"run it once yourself before uploading") from None
-    except (RecursionError, MemoryError, ValueError) as error:
-        raise UploadRefused(f"'{name}' cannot be parsed ({type(error).__name__})") from None
-    return CheckedUpload(name, content, hashlib.sha256(content).hexdigest())
+    return UploadText(name, content, text)
+
+
+def check_upload(filename: Optional[str], content: bytes, parse=parse_refusal) -> CheckedUpload:
+    """The upload if it is acceptable (parsed in this thread unless ``parse`` says otherwise);
+    raises UploadRefused with a clear message otherwise."""
+    upload = precheck_upload(filename, content)
+    refusal = parse(upload.filename, upload.text)
+    if refusal:
+        raise UploadRefused(refusal)
+    return upload.checked()

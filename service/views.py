@@ -15,11 +15,15 @@ from service import jobs
 from service.models import Submission
 
 HIDDEN_CASE = re.compile(r"case '(?:[^'\\]|\\.)*?': ")
+SERVER_PATH = re.compile(r"(?<![\w.:/])(?:~|/)[\w.+@-]*(?:/[\w.+@-]+)+/?")  # /root/.cache/..., ~/.cache/...
+DATA_MISSING = ("not graded yet: the checker's data for this gate is missing on the server (not a problem of your "
+                "solution); the course staff will re-grade it")
 
 
 def redact(reason: str) -> str:
-    """A reason as a student may read it: "case 'lr=0.1, ...': values differ" -> "a hidden case: values differ"."""
-    return HIDDEN_CASE.sub('a hidden case: ', reason)
+    """A reason as a student may read it: "case 'lr=0.1, ...': values differ" -> "a hidden case: values differ";
+    the server's own paths (its data folders, the sandbox) are taken out."""
+    return SERVER_PATH.sub('<server path>', HIDDEN_CASE.sub('a hidden case: ', reason))
 
 
 @dataclass
@@ -82,8 +86,9 @@ def submission_view(db: Session, submission: Submission, deadline: Optional[date
     for section in assignments.get(assignment).sections:
         result, job = results.get(section.name), job_of.get(section.name)
         if result is not None:
+            reason = DATA_MISSING if result.verdict == 'data missing' and not for_instructor else show(result.reason)
             rows.append(SectionRow(section.name, section.number, section.title, 'done', result.verdict, result.points,
-                                   result.max_points, show(result.reason), [show(w) for w in result.warnings],
+                                   result.max_points, reason, [show(w) for w in result.warnings],
                                    result.seconds))
         elif job is not None:
             rows.append(SectionRow(section.name, section.number, section.title,

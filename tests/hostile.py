@@ -4,14 +4,16 @@ Each is the reference with something nasty added (at import, or inside one
 section).  ``expected`` maps a section to its verdict ('*' for every section);
 sections not named must still pass.  Most get past the static rules on purpose
 (no forbidden import: ``os`` comes with ``from interface import *`` as in the
-course's kit, ``sys`` as ``os.sys``, other modules through ``__builtins__``), so
-that the sandbox itself is what stops them.
+course's kit, ``sys`` as ``getattr(os, 'sy' + 's')``, other modules through the
+``builtins`` module reached that way), so that the sandbox itself is what stops them.
 """
 from dataclasses import dataclass, field
 
 from tests.conftest import DATA_DIR, KIT_ROOT
 
 IMPORT_POINT = "from interface import *\n"
+SYS = "getattr(os, 'sy' + 's')"  # the static policy refuses `os.sys`: a dynamic name gets past any static rule
+IMPORT = f"getattr({SYS}.modules['built' + 'ins'], '__imp' + 'ort__')"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ HOSTILE = (
             + in_section("return inputs @ self.weights.T + self.biases",
                          "return np.zeros((len(inputs), self.output_units))"),
             {'dense': 'wrong answer'}, 'values differ'),
-    Hostile('sys.exit(0) at import', at_import("os.sys.exit(0)"), {'*': 'runtime error'}, 'SystemExit'),
+    Hostile('sys.exit(0) at import', at_import(f"{SYS}.exit(0)"), {'*': 'runtime error'}, 'SystemExit'),
     Hostile('os._exit(0) at import', at_import("os._exit(0)"), {'*': 'crashed'},
             'exited with status 0 before reporting results'),
     Hostile('endless loop at import', at_import("while True:\n    pass"), {'*': 'time limit'}, 'did not finish'),
@@ -49,7 +51,7 @@ HOSTILE = (
                                     "while True:\n            os.fork()\n"
                                     "        return outputs * (grad_outputs - np.sum("),
             {'softmax': 'policy violation'}),
-    Hostile('opens a socket at import', at_import("__builtins__['__import__']('socket').create_connection(('127.0.0.1', 9), timeout=1)"),
+    Hostile('opens a socket at import', at_import(f"{IMPORT}('sock' + 'et').create_connection(('127.0.0.1', 9), timeout=1)"),
             {'*': 'policy violation'}),
     Hostile('reads the reference solution', in_section(
         "return inputs.reshape(inputs.shape[0], -1)",
@@ -79,7 +81,7 @@ HOSTILE = (
     Hostile('overwrites the checker in its sandbox', at_import("np.savetxt('kit_harness.py', np.zeros(1))"),
             {'*': 'policy violation'}, 'tampering with the checker'),
     Hostile("closes the checker's pipe, then reads a file",
-            at_import("os.close(int(os.sys.argv[1]))\nnp.fromfile('/etc/passwd', dtype=np.uint8)"),
+            at_import(f"os.close(int({SYS}.argv[1]))\nnp.fromfile('/etc/passwd', dtype=np.uint8)"),
             {'*': 'policy violation'}, 'a forbidden operation'),
     Hostile('a module-level helper reads the reference', at_import(
         "def _peek(path=" + repr(str(KIT_ROOT / 'solution.py')) + "):\n    return np.fromfile(path, dtype=np.uint8)")
@@ -87,17 +89,30 @@ HOSTILE = (
         {'relu': 'policy violation'}, 'reading outside the sandbox'),
     Hostile('writes a file through a module reached by attributes', in_section(
         "return inputs.reshape(inputs.shape[0], -1)",
-        "os.sys.modules['builtins'].open('/tmp/nn-kit-escape', 'w').write('x')\n"
+        f"{SYS}.modules['built' + 'ins'].open('/tmp/nn-kit-escape', 'w').write('x')\n"
         "        return inputs.reshape(inputs.shape[0], -1)"),
         {'flatten': 'policy violation'}, 'writing outside the sandbox'),
     Hostile('switches off the loop tracer', in_section(
         "return outputs * (grad_outputs - np.sum(",
-        "os.sys.settrace(None)\n        return outputs * (grad_outputs - np.sum("),
+        f"{SYS}.settrace(None)\n        return outputs * (grad_outputs - np.sum("),
         {'softmax': 'policy violation'}, 'line tracer'),
     Hostile('switches off the loop tracer through getattr', in_section(
         "return outputs * (grad_outputs - np.sum(",
-        "getattr(os.sys, 'set' + 'trace')(None)\n        return outputs * (grad_outputs - np.sum("),
+        f"getattr({SYS}, 'set' + 'trace')(None)\n        return outputs * (grad_outputs - np.sum("),
         {'softmax': 'policy violation'}, 'line tracer'),
+    Hostile('imports sqlite3 through __builtins__ (the static policy sees it)', in_section(
+        "return np.maximum(inputs, 0)",
+        "__builtins__['__import__']('sql' + 'ite3').connect('checker.sqlite3')\n        return np.maximum(inputs, 0)"),
+        {'relu': 'policy violation'}, '`__builtins__` is not allowed'),
+    Hostile('opens a database through modules reached by dynamic names', in_section(
+        "return np.maximum(inputs, 0)",
+        f"{IMPORT}('sql' + 'ite3').connect('/tmp/checker.sqlite3')\n        return np.maximum(inputs, 0)"),
+        {'relu': 'policy violation'}, 'opening a database'),
+    Hostile('a module-level helper lists /proc for the server', at_import(
+        "def _servers():\n    return [os.readlink(f'/proc/{pid}/cwd') for pid in os.listdir('/proc') if pid.isdigit()]")
+        + in_section("return inputs.reshape(inputs.shape[0], -1)",
+                     "raise RuntimeError(str(_servers()))\n        return inputs.reshape(inputs.shape[0], -1)"),
+        {'flatten': 'policy violation'}, 'reading outside the sandbox', forbidden_in_report=('/work', '/tmp')),
     Hostile('imports torch in convolve_numpy', in_section("    p = padding\n", "    import torch\n    p = padding\n"),
             {'convolve': 'policy violation'}, 'torch'),
 )

@@ -1,4 +1,5 @@
 """The second assignment's student kit: what it holds, what it must not hold, and that it runs alone."""
+import re
 import shutil
 import subprocess
 import sys
@@ -34,7 +35,8 @@ def test_layout(kit):
     assert (kit / 'interface.py').read_text() == AUTOENCODER.interface_path.read_text()
     assert (kit / 'ASSIGNMENT').read_text().strip() == 'autoencoder'
     shipped = {path.name for path in (kit / 'assignments' / 'autoencoder').iterdir() if path.suffix == '.py'}
-    assert shipped == {'__init__.py', 'sections.py', 'public_cases.py', 'gates.py', 'training.py'}
+    assert shipped == {'__init__.py', 'sections.py', 'public_cases.py', 'gates.py', 'training.py', 'probes.py',
+                       'builders.py', 'probe_runner.py'}  # scenarios.py and execute.py (the oracle loss) stay out
     assert not (kit / 'public_tests' / 'cases').exists()  # the first assignment's cases stay out
 
 
@@ -51,7 +53,7 @@ def test_no_line_of_reference_code(kit):
         text = path.read_text(errors='replace')
         leaked = sorted(reference_lines & {line.strip() for line in text.splitlines()})
         assert not leaked, f"{path} holds reference code: {leaked[:3]}"
-        assert 'BEGIN SOLUTION' not in text
+        assert not re.search(r'^\s*# BEGIN SOLUTION \w+\s*$', text, re.M), path
 
 
 def test_the_template_scores_nothing_and_says_where(kit):

@@ -301,3 +301,16 @@ def test_cosmetic_edits_change_no_verdict(grader, tmp_path, edit):
     lost = {verdict.name: f"{verdict.verdict}: {section_text(verdict)[:400]}"
             for verdict in report.sections if verdict.verdict != 'passed'}
     assert not lost, lost
+
+
+# ---------------------------------------------------------------------------------------- every MNIST-passing file
+@pytest.mark.parametrize('entry', [entry for entry in ENTRIES if entry.passes_mnist][1:],
+                         ids=[entry.file for entry in ENTRIES if entry.passes_mnist][1:])
+def test_other_course_files_pass_the_mnist_gate(grader, entry):
+    """Every file the manifest marks passes_mnist passes the gate (the first one is tested above)."""
+    if not (DATA_DIR / 'mnist').is_dir():
+        if os.environ.get('CI'):
+            pytest.fail(f"no MNIST data in {DATA_DIR} (set NN_KIT_DATA_DIR)")
+        pytest.skip(f"no MNIST data in {DATA_DIR}")
+    verdict = grader.grade(CORPUS / entry.file, ['mnist']).sections[0]
+    assert verdict.verdict == 'passed', section_text(verdict)

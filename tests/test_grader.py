@@ -108,6 +108,23 @@ def test_policy_flags_imports_and_edits_not_text():
     assert check_submission(REFERENCE, REFERENCE, template) == []
 
 
+@pytest.mark.parametrize('line, name', [
+    ("__builtins__['__import__']('sqlite3')", '__builtins__'),
+    ("getattr(__builtins__, 'open')", '__builtins__'),
+    ("os.sys.modules['socket']", 'sys'),
+    ("().__class__.__base__.__subclasses__()", '__base__'),
+    ("np.load.__globals__['os']", '__globals__'),
+    ("getattr(np, '__loader__')", '__loader__'),
+    ("vars(np)['__spec__']", '__spec__'),
+], ids=['builtins subscript', 'getattr on builtins', 'sys by attribute', 'subclasses walk', 'a function globals',
+        'getattr with a constant', 'a subscript with a constant'])
+def test_policy_reports_reaching_the_interpreter_where_it_can_see_it(line, name):
+    source = REFERENCE.replace("return np.maximum(inputs, 0)", f"{line}\n        return np.maximum(inputs, 0)", 1)
+    findings = [f for f in check_submission(source, REFERENCE, make_template(REFERENCE)) if f.fatal]
+    assert {(f.section, f.severity) for f in findings} == {('relu', 'policy violation')}, findings
+    assert any(f"`{name}` is not allowed" in f.message for f in findings)
+
+
 TWO_KERNEL_LOOPS = """
     n, d, ih, iw = inputs.shape
     c, _, kh, kw = kernels.shape

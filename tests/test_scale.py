@@ -1,7 +1,7 @@
 """Grading at scale on a real Dask cluster (a `dask scheduler` and two `dask worker` processes on
 127.0.0.1): a killed worker's job runs again elsewhere and is recorded once, a job that kills every
-worker it lands on ends 'crashed', the verdicts equal those of grading in this process, the
-gradebook CSV, the loss of the scheduler, and --resume."""
+worker it lands on is not graded (never 0 points), the verdicts equal those of grading in this
+process, the gradebook CSV, the loss of the scheduler, and --resume."""
 import csv
 import json
 import os
@@ -121,9 +121,10 @@ def test_cluster_survives_a_killed_worker_and_a_job_that_kills_workers(uploads, 
         assert verdicts(by_student[student]) == expected, (student, logs)
         assert json.loads((outdir / f"{'alice__solution' if student == 'alice' else student}.json").read_text()
                           )['sections'] == by_student[student]['sections']
-    crashed = by_student['zoe_die']['sections']
-    assert [s['verdict'] for s in crashed] == ['crashed'] * len(UNITS)
-    assert 'KilledWorker' in crashed[0]['reason']
+    lost = by_student['zoe_die']
+    assert [s['verdict'] for s in lost['sections']] == ['not graded'] * len(UNITS)
+    assert [s['points'] for s in lost['sections']] == [None] * len(UNITS) and lost['total'] is None
+    assert 'KilledWorker' in lost['not_graded'] and 'KilledWorker' in lost['sections'][0]['reason']
     assert len(list(outdir.glob('*.json'))) == 5
 
 
@@ -146,19 +147,28 @@ def test_lost_scheduler_stops_the_batch_then_resume_finishes_it(uploads, serial,
                 run.kill()
     assert run.returncode == 3, err[-3000:]
     assert 'lost the Dask scheduler' in err and '--resume' in err, err[-3000:]
-    kept = sorted(path.stem for path in outdir.glob('*.json'))
-    assert 1 <= len(kept) < 4
-    with open(gradebook) as file:
-        assert len(list(csv.DictReader(file))) == len(kept), "the partial gradebook holds what was finished"
+    reports = {path: json.loads(path.read_text()) for path in outdir.glob('*.json')}
+    kept = sorted(path.stem for path, report in reports.items() if report.get('not_graded') is None)
+    assert 1 <= len(kept) < 4 and len(reports) == 4
+    for report in reports.values():  # what was not finished is not graded: no points, never 0
+        if report.get('not_graded') is not None:
+            assert 'lost the Dask scheduler' in report['not_graded'] and report['total'] is None
+            assert {(s['verdict'], s['points']) for s in report['sections']} == {('not graded', None)}
+    assert not gradebook.exists(), "a gradebook that is not complete is never written as the final one"
+    with open(tmp_path / 'grades.partial.csv') as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == 4 and sum(row['total'] == 'not graded' for row in rows) == 4 - len(kept)
+    assert all(row['verdicts'].startswith('not graded: ') for row in rows if row['total'] == 'not graded')
     assert not list(outdir.glob('*.partial'))
 
-    before = {path: path.stat().st_mtime_ns for path in outdir.glob('*.json')}
+    before = {path: path.stat().st_mtime_ns for path in outdir.glob('*.json') if path.stem in kept}
     run = run_kit('grade', uploads, '--sections', 'units', '--serial', '--json', outdir, '--csv', gradebook,
                   '--resume')
     out, err = run.communicate(timeout=120)
     assert run.returncode == 0, err[-3000:]
     assert f"--resume: {len(kept)} of 4 submissions already graded" in out
     assert all(path.stat().st_mtime_ns == stamp for path, stamp in before.items()), "graded again"
+    assert not (tmp_path / 'grades.partial.csv').exists(), "the complete gradebook supersedes the partial one"
     with open(gradebook) as file:
         rows = {row['student_id']: row for row in csv.DictReader(file)}
     assert sorted(rows) == ['alice', 'bob', 'carol', 'dave']
@@ -184,15 +194,21 @@ def test_student_ids_and_report_names_come_from_the_file_or_folder(tmp_path):
     assert [(s.student, s.stem) for s in found] == [('a', 'a__solution'), ('b', 'b__solution'), ('c', 'c')]
 
 
-def test_a_job_the_executor_cannot_run_crashes_its_sections_only(uploads):
-    def flaky(job):
-        if 'bob' in job.label:
-            raise OSError('disk full')
-        from grader.executor import run_job
-        return run_job(job)
-    submissions = [s for s in find_submissions([uploads]) if s.student in ('alice', 'bob')]
+def flaky(job):
+    """Fails (the executor's fault, not the submission's) for bob's jobs."""
+    if 'bob' in job.label:
+        raise OSError('disk full')
+    from grader.executor import run_job
+    return run_job(job)
+
+
+def test_a_job_the_executor_cannot_run_is_not_graded_and_stops_the_batch(uploads):
+    submissions = [s for s in find_submissions([uploads]) if s.student in ('alice', 'bob', 'carol')]
     reports, problem = grade_batch(submissions, ['relu', 'sgd'], SerialExecutor(flaky), {}, progress=False)
     by_student = {s.student: r for s, r in reports.items()}
-    assert problem is None and verdicts(by_student['alice']) == [('relu', 'passed'), ('sgd', 'passed')]
-    assert verdicts(by_student['bob']) == [('relu', 'crashed'), ('sgd', 'crashed')]
-    assert 'OSError: disk full' in by_student['bob']['sections'][0]['reason'] and by_student['bob']['total'] == 0
+    assert 'OSError: disk full' in str(problem)
+    assert verdicts(by_student['alice']) == [('relu', 'passed'), ('sgd', 'passed')]
+    for student in ('bob', 'carol'):  # bob's job failed; carol's never ran: the batch stopped
+        assert verdicts(by_student[student]) == [('relu', 'not graded'), ('sgd', 'not graded')]
+        assert by_student[student]['total'] is None and 'OSError: disk full' in by_student[student]['not_graded']
+        assert [s['points'] for s in by_student[student]['sections']] == [None, None]

@@ -220,13 +220,13 @@ def test_the_grading_loop_grades_with_the_real_checker(sessions):
     assert len(verdicts) == 4
 
 
-def test_the_whole_service_on_this_database(db_url):
+def test_the_whole_service_on_this_database(db_url, tmp_path):
     """Upload through the API, grade in the server's loop, read the report: on SQLite and PostgreSQL."""
     from fastapi.testclient import TestClient
 
     from service.app import create_app
     app = create_app(Settings(db_url=db_url, scheduler='serial', sections=['relu'], rate_per_second=0,
-                              heartbeat_seconds=0.5))
+                              heartbeat_seconds=0.5, state_dir=str(tmp_path)))  # the server's secret files
     token = app.state.instructor_token
     with TestClient(app) as client:
         headers = {'Authorization': f'Bearer {token}'}

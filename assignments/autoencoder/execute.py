@@ -14,6 +14,8 @@ A scenario is a dict:
    'weights', 'inputs', 'p', 'weights_imag' = step * p and 'step' (the complex step of the loss, optional)}
   {'kind': 'optimizer', 'method': 'run_sgd' | ..., 'kwargs', 'layers', 'weights', 'inputs',
    'test_inputs' (optional), 'seed', 'runs' (optional: that many runs on one model, from where the last ended)}
+  {'kind': 'hfn', 'layers', 'weights', 'inputs', 'p', 'kwargs' (of interface.run_hfn), 'seed'}: the kit's
+   Hessian-free Newton method driven by the student's compute_gaussnewtonvec (the oracle's loss)
 """
 import contextlib
 
@@ -262,6 +264,93 @@ def run_optimizer(solution, scenario, record):
                        f"{what}: history['{key}']")
 
 
+class OracleDriven:
+    """A model whose loss and Gauss-Newton products are the oracle's: the kit's FFNet over TorchLayers,
+    G p = J^T (J p) / n by the R_p forward pass and a backward pass (what compute_gaussnewtonvec must give)."""
+
+    def __init__(self, scenario):
+        layers = [TorchLayer((n_in, n_out), bool(bias)) for n_in, n_out, bias in scenario['layers']]
+        self.net = interface.FFNet(layers)
+        self.net.set_weights(np.array(scenario['weights']))
+
+    def compute_loss(self, inputs):
+        return oracle_loss(self.net, inputs)
+
+    def compute_gaussnewtonvec(self, p):
+        self.net.set_direction(p)
+        Rp_outputs = self.net.compute_Rp_outputs()
+        return self.net.compute_loss_grad(Rp_outputs / self.net.inputs.shape[1])
+
+
+HFN_RTOL = 1e-7  # runs whose products differ by rounding agree to about 1e-12
+
+
+def hfn_problem(yours, oracle, initial, product_error, product_scale):
+    """None when the student's run of HFN gives the oracle-driven run's training loss after every step,
+    else the line the student sees (public_cases.hfn_problem says the same of torch's products)."""
+    yours, oracle = np.asarray(yours, dtype=np.float64), np.asarray(oracle, dtype=np.float64)
+    if yours.shape == oracle.shape and np.all(np.isfinite(yours)) and \
+            np.allclose(yours, oracle, rtol=HFN_RTOL, atol=1e-12):
+        return None
+    steps, theirs = len(oracle), f"{initial:.6g} -> {oracle[-1]:.6g} with the oracle's products"
+    if yours.shape != oracle.shape:
+        head = f"HFN made {len(yours)} steps with your Gauss-Newton products, {steps} with the oracle's"
+    elif not np.all(np.isfinite(yours)) or yours[-1] > initial:
+        head = (f"HFN diverges with your Gauss-Newton products: the training loss went {initial:.6g} -> "
+                f"{yours[-1]:.6g} in {steps} steps ({theirs})")
+    elif yours[-1] > oracle[-1] * (1 + HFN_RTOL):
+        head = (f"HFN does not decrease the loss as it should with your Gauss-Newton products: {initial:.6g} -> "
+                f"{yours[-1]:.6g} in {steps} steps ({theirs})")
+    else:
+        head = (f"HFN takes other steps with your Gauss-Newton products than with the oracle's: the training loss "
+                f"after each step {np.array2string(yours, precision=6)}, expected {np.array2string(oracle, precision=6)}")
+    if product_error <= 1e-9 * max(1.0, product_scale):
+        tail = "at the initial weights your compute_gaussnewtonvec(p) agrees with the oracle's J^T J p / n"
+    else:
+        tail = (f"at the initial weights your compute_gaussnewtonvec(p) differs from the oracle's J^T J p / n "
+                f"by up to {product_error:.3g} (its entries are up to {product_scale:.3g})")
+    return f"{head}; {tail}"
+
+
+def run_hfn(solution, scenario, record):
+    """A few steps of the kit's run_hfn with the student's Gauss-Newton products on the oracle layers (the
+    oracle's loss and gradient), against the same steps with the oracle's products."""
+    autoencoder, net = oracle_autoencoder(solution, scenario)
+    own_loss = autoencoder.compute_loss
+
+    def compute_loss(inputs):
+        try:  # whatever the student's compute_loss keeps for the products (the batch size, ...)
+            own_loss(inputs)
+        except Exception:  # noqa: BLE001 - judged in the loss section
+            pass
+        return oracle_loss(net, inputs)
+
+    autoencoder.compute_loss = compute_loss
+    inputs, kwargs = np.array(scenario['inputs']), scenario['kwargs']
+    what = "interface.run_hfn with your compute_gaussnewtonvec"
+    np.random.seed(scenario['seed'])
+    with np.errstate(all='ignore'):  # a wrong product may make the steps overflow: reported below
+        history = call(lambda: interface.run_hfn(autoencoder, inputs, **kwargs), what)
+    yours = np.array(history['train_loss'], dtype=np.float64)
+    oracle = OracleDriven(scenario)
+    initial, _ = interface.objective(oracle, inputs, np.array(scenario['weights']), kwargs['l2_coef'])
+    np.random.seed(scenario['seed'])
+    expected = interface.run_hfn(oracle, inputs, **kwargs)['train_loss']
+    # the product at the initial weights, for the message and as an output of its own
+    net.set_weights(np.array(scenario['weights']))
+    compute_loss(inputs)
+    product = call(autoencoder.compute_gaussnewtonvec, 'compute_gaussnewtonvec', np.array(scenario['p']))
+    oracle.net.set_weights(np.array(scenario['weights']))
+    oracle.compute_loss(inputs)
+    theirs = oracle.compute_gaussnewtonvec(np.array(scenario['p']))
+    with np.errstate(all='ignore'):
+        error = float(np.max(np.abs(np.asarray(product, dtype=np.complex128) - theirs), initial=0.0)) \
+            if np.shape(product) == theirs.shape else np.inf
+    problem = hfn_problem(yours, expected, initial, error, float(np.max(np.abs(theirs))))
+    record('hfn.train_loss', yours, f"{what}: the training loss after each step", problem=problem)
+    record('product', product, 'compute_gaussnewtonvec at the initial weights')
+
+
 def running(task):
     """The context a child's scenarios run in: nothing to switch in this assignment."""
     return contextlib.nullcontext()
@@ -280,15 +369,15 @@ def warm_up():
 
 
 RUNNERS = {'activation': run_activation, 'layer': run_layer, 'autoencoder': run_autoencoder,
-           'optimizer': run_optimizer}
+           'optimizer': run_optimizer, 'hfn': run_hfn}
 
 
 def run_scenario(solution, scenario):
     """({output name: Output}, failure text or None) of ``scenario`` on ``solution``."""
     outputs = {}
 
-    def record(name, value, what, part=None):
-        outputs[name] = as_output(value, what, part)
+    def record(name, value, what, part=None, problem=None):
+        outputs[name] = Output(problem=f"{what}: {problem}") if problem else as_output(value, what, part)
 
     try:
         RUNNERS[scenario['kind']](solution, scenario, record)

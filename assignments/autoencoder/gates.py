@@ -76,6 +76,7 @@ class Gate:
     beta2: float = 0.999
     eps: float = 1e-8
     # the data: images of the official training set (validation from its first 20%) and test set
+    dataset: str = 'mnist'          # what data_loaders loads for it (checked by `serve` at start)
     train_size: int = 10000
     valid_size: int = 2000
     test_size: int = 2000

@@ -244,7 +244,7 @@ def problems(seed, batch_sizes=(1, 7), count=2, **architecture):
             yield arch, theta, inputs, f"{arch.describe()}, batch of {batch}"
 
 
-# ============================ 3.1 activation functions ============================
+# ============================ 2 activation functions ============================
 def student_activations(solution):
     """(label, instance, closed form in torch, smooth) of every activation of the handout."""
     return [
@@ -353,7 +353,7 @@ def leaky_relu_uses_its_alpha(solution):
                        f"LeakyReluActivationFunction(alpha={alpha}).deriv")
 
 
-# ============================ 3.2 FCLayer forward and backward ============================
+# ============================ 2 FCLayer forward and backward ============================
 def layer_problems(seed, count=4):
     """(layer arguments, W_bar flat, inputs, upstream derivs, what): bias on and off, batch 1 and 6."""
     rng = np.random.default_rng(seed)
@@ -550,7 +550,7 @@ def fclayer_two_batches_in_a_row(solution):
         close_to_torch(weights_grad, to_numpy(w.grad), f"{what}, then a batch of 3: dL/dweights")
 
 
-# ============================ 3.2 FCLayer R_p passes ============================
+# ============================ 3 FCLayer R_p passes ============================
 def rp_problems(seed, count=4):
     """layer_problems plus R_p{inputs}, the direction P_bar (flat) and R_p{dL/d outputs}."""
     rng = np.random.default_rng(seed)
@@ -695,7 +695,7 @@ def rp_network_outputs_match_torch_jvp(solution):
         close_to_torch(actual, to_numpy(expected), f"{what}: compute_Rp_outputs, R{{z^L}} = J p")
 
 
-# ============================ 3.4 the autoencoder's loss and gradient ============================
+# ============================ 2 the autoencoder's loss and gradient ============================
 def loss_and_grad(model, theta, inputs, what):
     model.net.set_weights(theta)
     result = model.compute_loss(inputs)
@@ -714,7 +714,7 @@ def loss_hand_computed(solution):
     model = Architecture((2, 2), (False,), (KitLinear,)).autoencoder(solution, np.array([1.0, 0.0, 0.0, 0.5]))
     loss, grad = loss_and_grad(model, np.array([1.0, 0.0, 0.0, 0.5]), np.array([[2.0, 0.0], [1.0, 4.0]]),
                                "one linear layer 2->2 without bias, batch of 2")
-    assert_close(np.array([float(np.real(loss))]), [1.0625], "compute_loss: F = 1/n sum_i 1/2 ||x_i - z_i||^2")
+    assert_close(np.array([float(np.real(loss))]), [1.0625], "compute_loss: the loss of a hand-computed case")
     assert_close(grad, [0.0, 0.0, -0.5, -4.25], "compute_loss: the gradient dF/dW (C order)")
 
 
@@ -792,7 +792,7 @@ def loss_of_complex_weights_along_a_direction(solution):
         close_to_complex_step(directions @ grad, np.array(values), f"{what}: grad F . p for 3 directions p")
 
 
-# ============================ 3.4 Hessian-vector and Gauss-Newton-vector products ============================
+# ============================ 3, 4 Hessian-vector and Gauss-Newton-vector products ============================
 def hessvec_problems(seed, **kwargs):
     for arch, theta, inputs, what in problems(seed, **kwargs):
         yield arch, theta, inputs, np.random.default_rng(seed).normal(size=theta.shape), what
@@ -919,7 +919,109 @@ def gaussnewton_is_the_hessian_of_one_linear_layer(solution):
                        torch_hvp(arch, theta, inputs, direction), f"{what}: compute_gaussnewtonvec (torch: hvp)")
 
 
-# ============================ 3.4 the optimizers ============================
+
+# ---------------- the Gauss-Newton product drives the kit's Hessian-free Newton method (interface.run_hfn) ----------------
+HFN_ARCHITECTURE = Architecture((5, 3, 2, 5), (True, False, True), (KitWave, KitLinear, KitSquare))
+# one step per epoch (all 12 objects), the products on half of them, at most 8 CG iterations a step
+HFN_SETTINGS = dict(num_epoch=3, curvature_size=6, l2_coef=1e-3, damping=1.0, max_cg_iterations=8)
+HFN_RTOL = 1e-7  # two runs of the same steps whose products differ by rounding agree to about 1e-12
+
+
+class OracleWeights:
+    """The ``net`` of OracleModel: what run_hfn reads and writes of a model's network (its weights)."""
+
+    def __init__(self, weights):
+        self.weights = np.array(weights, dtype=np.float64)
+
+    def get_weights(self):
+        return self.weights.copy()
+
+    def set_weights(self, w):
+        self.weights = np.array(w, dtype=np.float64)
+
+
+class OracleModel:
+    """An autoencoder computed by torch: F and its gradient by autograd, G p = J^T J p / n by jvp and vjp."""
+
+    def __init__(self, arch, theta):
+        self.arch, self.net, self.inputs = arch, OracleWeights(theta), None
+
+    def compute_loss(self, inputs):
+        self.inputs = inputs
+        theta = to_torch(self.net.weights).requires_grad_()
+        loss = self.arch.torch_loss(theta, to_torch(inputs))
+        loss.backward()
+        return loss.item(), to_numpy(theta.grad)
+
+    def compute_gaussnewtonvec(self, p):
+        return torch_gauss_newton(self.arch, self.net.weights, self.inputs, p)
+
+
+def kit_interface(solution):
+    """The kit's interface module that ``solution`` imported (``from interface import *``)."""
+    import importlib
+    return importlib.import_module(solution.FFNet.__module__)
+
+
+def hfn_problem(yours, oracle, initial, oracle_name, product_error, product_scale):
+    """None when the two runs of HFN agree (the training loss at the end of each step), else what the student
+    sees; ``product_error``: the largest difference of the student's G p from the oracle's at the start."""
+    yours, oracle = np.asarray(yours, dtype=np.float64), np.asarray(oracle, dtype=np.float64)
+    if yours.shape == oracle.shape and np.all(np.isfinite(yours)) and \
+            np.allclose(yours, oracle, rtol=HFN_RTOL, atol=1e-12):
+        return None
+    steps, theirs = len(oracle), f"{initial:.6g} -> {oracle[-1]:.6g} with {oracle_name}'s products"
+    if yours.shape != oracle.shape:
+        head = f"HFN made {len(yours)} steps with your Gauss-Newton products, {steps} with {oracle_name}'s"
+    elif not np.all(np.isfinite(yours)) or yours[-1] > initial:
+        head = (f"HFN diverges with your Gauss-Newton products: the training loss went {initial:.6g} -> "
+                f"{yours[-1]:.6g} in {steps} steps ({theirs})")
+    elif yours[-1] > oracle[-1] * (1 + HFN_RTOL):
+        head = (f"HFN does not decrease the loss as it should with your Gauss-Newton products: {initial:.6g} -> "
+                f"{yours[-1]:.6g} in {steps} steps ({theirs})")
+    else:
+        head = (f"HFN takes other steps with your Gauss-Newton products than with {oracle_name}'s: the training "
+                f"loss after each step {np.array2string(yours, precision=6)}, expected "
+                f"{np.array2string(oracle, precision=6)}")
+    if product_error <= 1e-9 * max(1.0, product_scale):
+        head = head.replace('your Gauss-Newton products', 'your compute_loss', 1)
+        tail = (f"at the initial weights your compute_gaussnewtonvec(p) agrees with {oracle_name}'s J^T J p / n, so "
+                f"the steps differ through what else they use: compute_loss (the loss and its gradient)")
+    else:
+        tail = (f"at the initial weights your compute_gaussnewtonvec(p) differs from {oracle_name}'s J^T J p / n "
+                f"by up to {product_error:.3g} (its entries are up to {product_scale:.3g})")
+    return f"{head}; {tail}"
+
+
+@case('gaussnewton')
+@relies_on('fclayer', 'rp', 'loss')
+def gaussnewton_drives_hessian_free_newton(solution):
+    # the kit's run_hfn solves (G + lambda I) d = -g by CG with G p from compute_gaussnewtonvec: the same
+    # steps with torch's G p (and torch's loss) must give the same training loss after every step
+    rng = np.random.default_rng(56)
+    arch = HFN_ARCHITECTURE
+    theta, inputs = arch.random_theta(rng), rng.normal(size=(arch.sizes[0], 12))
+    what = f"{arch.describe()}, 12 objects, interface.run_hfn({', '.join(f'{k}={v}' for k, v in HFN_SETTINGS.items())})"
+    run_hfn = kit_interface(solution).run_hfn
+    oracle = OracleModel(arch, theta)
+    initial = oracle.compute_loss(inputs)[0] + 0.5 * HFN_SETTINGS['l2_coef'] * float(theta @ theta)
+    np.random.seed(56)
+    expected = run_hfn(oracle, inputs, **HFN_SETTINGS)['train_loss']
+    model = arch.autoencoder(solution, theta)
+    np.random.seed(56)
+    with np.errstate(all='ignore'):  # a wrong product may make the steps overflow: reported below
+        history = run_hfn(model, inputs, **HFN_SETTINGS)
+    direction = rng.normal(size=theta.shape)
+    yours, theirs = (product(model, 'compute_gaussnewtonvec', theta, inputs, direction, what),
+                     torch_gauss_newton(arch, theta, inputs, direction))
+    with np.errstate(all='ignore'):
+        error = float(np.max(np.abs(yours - theirs), initial=0.0)) if yours.shape == theirs.shape else np.inf
+    problem = hfn_problem(history['train_loss'], expected, initial, 'torch', error, float(np.max(np.abs(theirs))))
+    if problem:
+        raise CheckFailure(what, problem)
+
+
+# ============================ 6 the optimizers ============================
 class KitParameters:
     """A kit 'layer' that only holds a parameter vector: the optimizer cases run no FCLayer."""
 
@@ -1076,7 +1178,7 @@ def hand_computed(solution, method, options, expected, what):
 @case('sgd')
 def sgd_hand_computed(solution):
     # w1 = w0 - 0.5 [-1, -2] = [1.5, -1]; g1 = [-0.5, -1]; w2 = [1.75, -0.5]
-    hand_computed(solution, 'run_sgd', dict(step_size=0.5, num_epoch=1), [1.5, -1.0], "run_sgd: one step w - lr grad")
+    hand_computed(solution, 'run_sgd', dict(step_size=0.5, num_epoch=1), [1.5, -1.0], "run_sgd: one step")
     hand_computed(solution, 'run_sgd', dict(step_size=0.5, num_epoch=2), [1.75, -0.5], "run_sgd: two steps")
 
 
@@ -1098,7 +1200,7 @@ def momentum_hand_computed(solution):
     hand_computed(solution, 'run_sgd_momentum', dict(step_size=0.5, momentum=0.5, num_epoch=1), [1.5, -1.0],
                   "run_sgd_momentum: the first step (v = 0 before it)")
     hand_computed(solution, 'run_sgd_momentum', dict(step_size=0.5, momentum=0.5, num_epoch=2), [2.0, 0.0],
-                  "run_sgd_momentum: two steps, v <- momentum v + lr grad, w <- w - v")
+                  "run_sgd_momentum: two steps")
 
 
 @case('momentum')

@@ -8,6 +8,7 @@ analytic functions' business, the optimisers draw one permutation per epoch.
 """
 import numpy as np
 
+from assignments.autoencoder.builders import layer as _layer, network as _network
 from grader.case_table import case_functions
 
 SEED = 20261202
@@ -35,14 +36,6 @@ def activations(rng):
             'X_imag': rng.normal(scale=0.3, size=(3, 4))}
 
 
-def _layer(rng, section, n_in, n_out, bias, batch):
-    columns = n_in + (1 if bias else 0)
-    return {'kind': 'layer', 'pass': section, 'shape': [n_in, n_out], 'use_bias': bias,
-            'weights': rng.normal(size=n_out * columns), 'inputs': rng.normal(size=(n_in, batch)),
-            'derivs': rng.normal(size=(n_out, batch)), 'direction': rng.normal(size=n_out * columns),
-            'Rp_inputs': rng.normal(size=(n_in, batch)), 'Rp_derivs': rng.normal(size=(n_out, batch))}
-
-
 def _layers(section):
     def generate(rng):
         for n_in, n_out, bias, batch in ((3, 2, True, 5), (2, 4, False, 5), (5, 1, True, 1), (1, 3, False, 1),
@@ -64,12 +57,6 @@ ARCHITECTURES = (  # [[n_in, n_out, bias]] of the oracle layers
     [[4, 1, 0], [1, 4, 1]],
     [[3, 3, 1]],
 )
-
-
-def _network(rng, layers, batch):
-    count = sum(n_out * (n_in + bias) for n_in, n_out, bias in layers)
-    return {'layers': layers, 'weights': rng.normal(scale=0.7, size=count),
-            'inputs': rng.normal(size=(layers[0][0], batch)), 'p': rng.normal(size=count)}
 
 
 def _autoencoder(method):
@@ -113,9 +100,25 @@ def _optimizer(section):
     return generate
 
 
+# one step per epoch (the whole batch), the products on half of it, at most 8 CG iterations a step
+HFN_KWARGS = {'num_epoch': 3, 'curvature_size': 6, 'l2_coef': 1e-3, 'damping': 1.0, 'max_cg_iterations': 8}
+
+
+def _gaussnewton(rng):
+    """The products on random architectures, after a case where they drive the kit's Hessian-free Newton
+    method: it comes first, so that a wrong product shows the student what it does to HFN.  It draws from
+    a stream of its own (the product cases keep their inputs)."""
+    own = np.random.default_rng([SEED, 56])
+    network = _network(own, ARCHITECTURES[0], 12)
+    yield 'Hessian-free Newton steps', (
+        f"interface.run_hfn({', '.join(f'{k}={v}' for k, v in HFN_KWARGS.items())}) on 2 layers, 12 objects, "
+        f"with your products"), {'kind': 'hfn', 'kwargs': HFN_KWARGS, 'seed': 5, **network}
+    yield from _autoencoder('gaussnewton')(rng)
+
+
 GENERATORS = {'activations': activations, 'fclayer': _layers('fclayer'), 'rp': _layers('rp'),
               'loss': _autoencoder('loss'), 'hessvec': _autoencoder('hessvec'),
-              'gaussnewton': _autoencoder('gaussnewton'), **{name: _optimizer(name) for name in OPTIMIZERS}}
+              'gaussnewton': _gaussnewton, **{name: _optimizer(name) for name in OPTIMIZERS}}
 FAST_CONVOLVE = frozenset()
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from interface import *
 
 
-# ============================ 1. Activation functions ============================
+# ============================ Activation functions (handout, sections 2, 3, 5) ============================
 # val, deriv and second_deriv map an array X (any shape, real or complex) to an array of
 # X's shape.  For complex X, branch on X.real (ReLU, LeakyReLU): inputs are never exactly 0.
 class SigmoidActivationFunction(BaseActivationFunction):
@@ -126,7 +126,7 @@ class LinearActivationFunction(BaseActivationFunction):
         # END SOLUTION
 
 
-# ============================ 2. The fully connected layer ============================
+# ============================ The fully connected layer (handout, sections 2, 3) ============================
 class FCLayer(BaseLayer):
     """z = g(W_bar z_bar_in): W_bar = [W, b] (num_outputs, num_inputs + 1), z_bar_in = [z_in; 1].
 
@@ -229,7 +229,7 @@ class FCLayer(BaseLayer):
         # END SOLUTION
 
 
-# ============================ 3. The autoencoder ============================
+# ============================ The autoencoder (handout, sections 1-4, 6) ============================
 class Autoencoder:
     def __init__(self, layers):
         """:param layers: list of BaseLayer instances, the encoder's then the decoder's"""

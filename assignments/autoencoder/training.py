@@ -10,9 +10,17 @@ same initial weights with each of the four optimisers and saves two pictures:
 
 Prints each optimiser's final validation loss and the gate's verdict on the Adam run (which
 is the gate's own run when the number of epochs is the gate's).
+
+``--study hfn`` is the study of the Hessian-free Newton method (``interface.run_hfn``, driven by the
+student's ``compute_gaussnewtonvec``) against Adam, on scikit-learn's digits and on a subset of MNIST,
+with two architectures each (a linear 2-unit middle layer and a linear output layer), every pair of
+runs from the same initial weights.  It saves, for each data set, ``hfn_<data>_convergence.png``
+(validation loss against epochs and against seconds) and ``hfn_<data>_codes.png`` (the 2-D codes of
+the validation images for the initial weights and after each method), and ``hfn_summary.txt``.
 """
 import dataclasses
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -161,10 +169,223 @@ def train_command(solution_path, out_dir, data_dir=None, unverified_ok=None, epo
     return 0 if result is not None and result.passed else 1
 
 
+# ------------------------------------------------------------------ --study hfn: HFN against Adam
+@dataclass(frozen=True)
+class StudyData:
+    name: str
+    title: str
+    architectures: tuple   # (label, hidden units of the encoder (the decoder mirrors them), hidden activation class)
+    adam: dict             # run_adam's settings
+    hfn: dict              # interface.run_hfn's settings
+    l2_coef: float = 1e-5
+
+
+HFN_STUDY = (
+    StudyData('digits', "scikit-learn's digits: 1,297 training and 500 validation images of 8x8 pixels",
+              (('64-32-2-32-64, tanh', (32,), 'TanhActivationFunction'),
+               ('64-64-16-2-16-64-64, ReLU', (64, 16), 'ReluActivationFunction')),
+              adam=dict(step_size=5e-3, num_epoch=60, minibatch_size=50),
+              hfn=dict(num_epoch=12, minibatch_size=433, curvature_size=200, damping=1.0, max_cg_iterations=50)),
+    StudyData('mnist', "MNIST, a subset (to run in minutes): 3,000 training and 1,000 validation images of "
+                       "28x28 pixels",
+              (('784-64-2-64-784, tanh', (64,), 'TanhActivationFunction'),
+               ('784-128-32-2-32-128-784, ReLU', (128, 32), 'ReluActivationFunction')),
+              adam=dict(step_size=2e-3, num_epoch=20, minibatch_size=100),
+              hfn=dict(num_epoch=6, minibatch_size=1000, curvature_size=300, damping=1.0, max_cg_iterations=50)),
+)
+DIGITS_VALIDATION, MNIST_TRAIN, MNIST_VALIDATION = 500, 3000, 1000
+STUDY_THREADS = 1  # BLAS threads during the study (see hfn_study)
+METHOD_STYLE = {'Adam': ('tab:blue', '--', 'o'), 'HFN': ('tab:red', '-', 's')}
+ARCHITECTURE_MARKERS = ('o', '^', 's', 'D')
+
+
+def study_data(name, data_dir=None, unverified_ok=None):
+    """(x_train, x_valid, labels_valid): (D, n) pixels in [0, 1], one column per image."""
+    if name == 'digits':
+        from sklearn.datasets import load_digits  # bundled with scikit-learn: nothing to download
+        digits = load_digits()
+        order = np.random.default_rng(0).permutation(len(digits.target))
+        images, labels = digits.data[order].T / 16.0, digits.target[order]
+        return (np.ascontiguousarray(images[:, DIGITS_VALIDATION:]), np.ascontiguousarray(images[:, :DIGITS_VALIDATION]),
+                labels[:DIGITS_VALIDATION])
+    from assignments.autoencoder.gates import load_images
+    data = load_images('bottleneck', data_dir, unverified_ok)
+    return (np.ascontiguousarray(data['x_train'][:, :MNIST_TRAIN]),
+            np.ascontiguousarray(data['x_valid'][:, :MNIST_VALIDATION]), data['labels_valid'][:MNIST_VALIDATION])
+
+
+def study_autoencoder(solution, features, hidden, activation, seed=0):
+    """features -> hidden... -> 2 (linear) -> reversed(hidden)... -> features (linear), biases everywhere,
+    from the student's classes; seeded: the same initial weights for both methods."""
+    np.random.seed(seed)
+    sizes = [features, *hidden, 2, *reversed(hidden), features]
+    layers = []
+    for number, shape in enumerate(zip(sizes[:-1], sizes[1:])):
+        linear = number in (len(hidden), len(sizes) - 2)
+        afun = solution.LinearActivationFunction() if linear else getattr(solution, activation)()
+        layers.append(solution.FCLayer(shape, afun, use_bias=True))
+    return solution.Autoencoder(layers)
+
+
+def first_reaching(history, target):
+    """(epochs, seconds) when the validation loss first got to ``target`` or below, or None."""
+    for epoch, (loss, seconds) in enumerate(zip(history['test_loss'], history['seconds'])):
+        if loss <= target:
+            return epoch + 1, seconds
+    return None
+
+
+def plot_study_convergence(runs, initial, data, path):
+    """``runs``: {(architecture label, method): history}; ``initial``: {label: validation loss at the start}."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, 2, figsize=(13, 5))
+    labels = [label for label, _, _ in data.architectures]
+    for (label, method), history in runs.items():
+        colour, style, _ = METHOD_STYLE[method]
+        marker = ARCHITECTURE_MARKERS[labels.index(label) % len(ARCHITECTURE_MARKERS)]
+        losses = [initial[label], *history['test_loss']]
+        for axis, x in zip(axes, (np.arange(len(losses)), [0.0, *history['seconds']])):
+            axis.plot(x, losses, style, color=colour, marker=marker, markersize=4,
+                      label=f"{method}, {label} (final {losses[-1]:.3g})")
+    for axis, what in zip(axes, ('epoch', 'seconds of optimisation (the evaluation not counted)')):
+        axis.set_xlabel(what)
+        axis.set_ylabel('validation loss: mean of 0.5 ||x - z||^2 (+ L2 term)')
+        axis.set_yscale('log')
+        axis.grid(alpha=0.3, which='both')
+        axis.legend(fontsize=8)
+    axes[0].set_title('against epochs (passes over the training images)')
+    axes[1].set_title('against wall-clock time')
+    figure.suptitle(f"HFN and Adam: {data.title}", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def plot_study_codes(codes, labels, data, path):
+    """``codes``: {architecture label: [(title, (2, n) codes)]}, one row per architecture."""
+    plt = _pyplot()
+    rows, columns = len(codes), max(len(panels) for panels in codes.values())
+    figure, axes = plt.subplots(rows, columns, figsize=(5 * columns, 4.5 * rows), squeeze=False)
+    for row, (label, panels) in enumerate(codes.items()):
+        for column, (title, code) in enumerate(panels):
+            axis = axes[row, column]
+            code = np.real(np.asarray(code))
+            for digit in range(10):
+                chosen = labels == digit
+                axis.scatter(code[0, chosen], code[1, chosen], s=5, alpha=0.7, color=plt.cm.tab10(digit),
+                             label=str(digit))
+            axis.set_title(f"{label}: {title}", fontsize=9)
+            axis.grid(alpha=0.3)
+    axes[0, -1].legend(title='digit', markerscale=3, loc='center left', bbox_to_anchor=(1.0, 0.5))
+    figure.suptitle(f"2-D codes of the {len(labels):,} validation images: {data.title}", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def hfn_study(solution_path, out_dir, data_dir=None, unverified_ok=None, datasets=None):
+    """The study on one BLAS thread: timings of small matrix products are steadier so (several threads on a
+    busy machine spend more time waiting for each other than computing), and both methods run alike."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=STUDY_THREADS, user_api='blas'):
+        return _hfn_study(solution_path, out_dir, data_dir, unverified_ok, datasets)
+
+
+def _hfn_study(solution_path, out_dir, data_dir, unverified_ok, datasets):
+    import importlib
+
+    import assignments
+    solution = assignments.get('autoencoder').load(solution_path, 'autoencoder_solution')
+    run_hfn = importlib.import_module(solution.FFNet.__module__).run_hfn  # the kit's, beside the student's classes
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lines = ["Hessian-free Newton (HFN, interface.run_hfn with your compute_gaussnewtonvec) against Adam (your",
+             "run_adam): autoencoders with a linear 2-unit middle layer and a linear output layer; each pair of",
+             "runs starts from the same weights.  Validation loss: mean over images of 0.5 ||x - z||^2 + the L2",
+             "term.  Seconds: the optimisation alone (the history's evaluation not counted), on this machine,",
+             f"with {STUDY_THREADS} BLAS thread{'s' if STUDY_THREADS > 1 else ''}.", '']
+    saved, started_all = [], time.perf_counter()
+    for data in HFN_STUDY:
+        if datasets and data.name not in datasets:
+            continue
+        try:
+            x_train, x_valid, labels = study_data(data.name, data_dir, unverified_ok)
+        except ImportError as error:
+            print(f"{data.name}: skipped ({error}: pip install scikit-learn)")
+            continue
+        lines += [f"{data.name}: {data.title}",
+                  f"  Adam: {', '.join(f'{k}={v}' for k, v in data.adam.items())}",
+                  f"  HFN:  {', '.join(f'{k}={v}' for k, v in data.hfn.items())}",
+                  f"  {'architecture':32s} {'method':6s} {'epochs':>6s} {'seconds':>8s} {'valid loss':>10s} "
+                  f"{'CG products':>11s}  to reach the worse final loss"]
+        runs, initial, codes = {}, {}, {}
+        for label, hidden, activation in data.architectures:
+            start = study_autoencoder(solution, x_train.shape[0], hidden, activation)
+            initial[label] = regularised_loss(start, x_valid, data.l2_coef)
+            codes[label] = [('initial weights', bottleneck_of(start, len(hidden), x_valid))]
+            for method in ('Adam', 'HFN'):
+                autoencoder = study_autoencoder(solution, x_train.shape[0], hidden, activation)
+                np.random.seed(1)
+                settings = data.adam if method == 'Adam' else data.hfn
+                try:
+                    if method == 'Adam':
+                        history = autoencoder.run_adam(x_train, test_inputs=x_valid, l2_coef=data.l2_coef, **settings)
+                    else:
+                        history = run_hfn(autoencoder, x_train, test_inputs=x_valid, l2_coef=data.l2_coef,
+                                          **settings)
+                except Exception as error:  # the student's study: report and go on
+                    print(f"{data.name} {label} {method}: failed: {type(error).__name__}: {error}")
+                    continue
+                runs[label, method] = history
+                codes[label].append((f"after {method} ({len(history['test_loss'])} epochs)",
+                                     bottleneck_of(autoencoder, len(hidden), x_valid)))
+                print(f"{data.name:7s} {label:32s} {method:5s} validation loss {initial[label]:.4g} -> "
+                      f"{history['test_loss'][-1]:.4g} in {len(history['test_loss'])} epochs "
+                      f"({history['seconds'][-1]:.1f} s)", flush=True)
+            pair = [runs.get((label, method)) for method in ('Adam', 'HFN')]
+            target = max(history['test_loss'][-1] for history in pair) if all(pair) else None
+            for method, history in zip(('Adam', 'HFN'), pair):
+                if history is None:
+                    continue
+                products = sum(history['cg_iterations']) if 'cg_iterations' in history else 0
+                reached = first_reaching(history, target) if target is not None else None
+                reach = f"{target:.4g}: after {reached[0]} epochs, {reached[1]:.1f} s" if reached else ''
+                lines.append(f"  {label:32s} {method:6s} {len(history['test_loss']):6d} "
+                             f"{history['seconds'][-1]:8.1f} {history['test_loss'][-1]:10.4f} "
+                             f"{products if products else '':>11}  {reach}")
+        convergence, scatter = out_dir / f'hfn_{data.name}_convergence.png', out_dir / f'hfn_{data.name}_codes.png'
+        plot_study_convergence(runs, initial, data, convergence)
+        plot_study_codes(codes, labels, data, scatter)
+        saved += [convergence, scatter]
+        lines.append('')
+    lines += ["What to look for: per epoch, HFN gets much further than Adam (each of its steps solves a",
+              "damped Newton system with tens of Gauss-Newton products); per second the two are much closer,",
+              "since one product costs about as much as a gradient, and which one is ahead depends on the data",
+              "and the network.  The codes: both methods spread the digits over the plane, starting from codes",
+              "the random initial weights squeeze together.",
+              f"Total: {time.perf_counter() - started_all:.0f} s."]
+    summary = out_dir / 'hfn_summary.txt'
+    summary.write_text('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
+    print(f"Saved {', '.join(str(path) for path in saved + [summary])}")
+    return 0 if saved else 1
+
+
+def bottleneck_of(autoencoder, layer, images):
+    """The outputs of layer ``layer`` (the 2-unit middle one) for ``images``: (2, n)."""
+    autoencoder.net.compute_outputs(images)
+    return np.asarray(autoencoder.net.get_activations(layer))
+
+
 def add_train_arguments(parser):
-    """./run.py --assignment autoencoder train [--epochs N]"""
-    parser.add_argument('--epochs', type=int, help="epochs per optimiser (default: the gate's)")
+    """./run.py --assignment autoencoder train [--epochs N] [--study optimisers|hfn]"""
+    parser.add_argument('--epochs', type=int, help="epochs per optimiser (default: the gate's; --study optimisers)")
+    parser.add_argument('--study', choices=('optimisers', 'hfn'), default='optimisers',
+                        help="optimisers: the four optimisers on the gate's network (default); hfn: the "
+                             "Hessian-free Newton method against Adam on digits and MNIST")
 
 
 def train(args):
+    if getattr(args, 'study', 'optimisers') == 'hfn':
+        return hfn_study(args.solution, args.out, args.data_dir, args.allow_unverified)
     return train_command(args.solution, args.out, args.data_dir, args.allow_unverified, args.epochs)

@@ -8,7 +8,7 @@ from public_tests.gradcheck import build_layer, check_layer_gradients
 
 
 @case('relu')
-def relu_hand_computed(sol):
+def relu_inputs_with_zeros(sol):
     layer = build_layer(sol.ReLU(), (4,))
     x = np.array([[-2.0, -0.0, 0.0, 3.0], [1.5, -1e-9, 7.0, -4.0]])
     assert_close(layer.forward(x), [[0, 0, 0, 3], [1.5, 0, 7, 0]], "ReLU forward")
@@ -45,6 +45,9 @@ def softmax_hand_computed(sol):
     layer = build_layer(sol.Softmax(), (3,))
     x = np.array([[0.0, np.log(2.0), np.log(5.0)], [1.0, 1.0, 1.0]])
     assert_close(layer.forward(x), [[0.125, 0.25, 0.625], [1 / 3, 1 / 3, 1 / 3]], "Softmax forward")
+    grad = np.array([[1.0, 0.0, 0.0], [0.0, 3.0, 0.0]])
+    # each output depends on every input of its row: the whole Jacobian, not its diagonal
+    assert_close(layer.backward(grad), [[7 / 64, -2 / 64, -5 / 64], [-1 / 3, 2 / 3, -1 / 3]], "Softmax backward")
 
 
 @case('softmax')
@@ -57,7 +60,7 @@ def softmax_large_inputs(sol):
     layer = build_layer(sol.Softmax(), (4,))
     x = np.array([[1e4, -1e4, 0.0, 1e4 - 1.0], [-1e4, -1e4, -1e4 + 2.0, -1e4]])
     y = layer.forward(x)
-    assert_true(np.isfinite(y).all(), "Softmax of +-1e4", "outputs are not finite (subtract the row max)")
+    assert_true(np.isfinite(y).all(), "Softmax of +-1e4", "outputs are not finite")
     assert_close(y.sum(axis=1), np.ones(2), "Softmax rows sum to 1")
     e = np.exp(-1.0)
     assert_close(y[0], [1 / (1 + e), 0, 0, e / (1 + e)], "Softmax of +-1e4")

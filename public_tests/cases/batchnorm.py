@@ -55,7 +55,7 @@ def batchnorm_inference_uses_running_statistics(sol):
     x = np.random.normal(size=(3, 2, 2, 2))
     expected = (layer.gamma[None, :, None, None] * (x - layer.running_mean[None, :, None, None])
                 / np.sqrt(eps + layer.running_var[None, :, None, None]) + layer.beta[None, :, None, None])
-    assert_close(layer.forward(x), expected, "BatchNorm inference: (x - running_mean) / sqrt(eps + running_var)")
+    assert_close(layer.forward(x), expected, "BatchNorm inference from the running statistics")
     assert_close(layer.running_mean, [1.0, -2.0], "running_mean unchanged by inference")
     assert_close(layer.running_var, [4.0, 0.25], "running_var unchanged by inference")
 

@@ -17,6 +17,14 @@ def conv2d_parameters(sol):
     layer = build_layer(sol.Conv2D(5, kernel_size=3), (2, 6, 4))
     assert_true(layer.kernels.shape == (5, 2, 3, 3), "Conv2D kernels", f"shape {layer.kernels.shape}")
     assert_true(layer.output_shape == (5, 6, 4), "Conv2D output_shape ('same')", f"got {layer.output_shape}")
+    outputs = layer.forward(np.random.normal(size=(3, 2, 6, 4)))
+    assert_true(isinstance(outputs, np.ndarray) and outputs.shape == (3, 5, 6, 4), "Conv2D forward",
+                f"shape {getattr(outputs, 'shape', None)}, expected (3, 5, 6, 4)")
+    layer.backward(np.random.normal(size=(3, 5, 6, 4)))
+    for name, shape in (('kernels_grad', (5, 2, 3, 3)), ('biases_grad', (5,))):
+        value = getattr(layer, name)
+        assert_true(getattr(value, 'shape', None) == shape, f"Conv2D {name}",
+                    f"shape {getattr(value, 'shape', None)}, expected {shape} (the parameter's shape)")
 
 
 @case('conv2d')

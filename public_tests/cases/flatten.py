@@ -20,6 +20,8 @@ def flatten_one_channel(sol):
     layer = build_layer(sol.Flatten(), (1, 5, 2))
     x = np.random.normal(size=(3, 1, 5, 2))
     assert_close(layer.forward(x), x.reshape(3, 10), "Flatten forward (1, 5, 2)")
+    grad = np.random.normal(size=(3, 10))
+    assert_close(layer.backward(grad), grad.reshape(3, 1, 5, 2), "Flatten backward (1, 5, 2)")
 
 
 @case('flatten')

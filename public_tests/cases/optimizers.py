@@ -18,7 +18,7 @@ def run_updates(updater, parameter, grads):
 def sgd_hand_computed(sol):
     updater = sol.SGD(lr=0.5).get_parameter_updater((3,))
     new = updater(read_only(np.array([1.0, -2.0, 3.0])), read_only(np.array([0.2, 0.4, -1.0])))
-    assert_close(new, [0.9, -2.2, 3.5], "SGD step: p - lr * grad")
+    assert_close(new, [0.9, -2.2, 3.5], "SGD, one step")
 
 
 @case('sgd')

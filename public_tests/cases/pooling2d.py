@@ -8,9 +8,11 @@ from public_tests.gradcheck import build_layer, check_layer_gradients
 
 
 @case('pooling2d')
-def pooling_output_shape(sol):
+def pooling_output_shape_and_windows(sol):
     layer = build_layer(sol.Pooling2D(2, 'max'), (3, 8, 6))
     assert_true(layer.output_shape == (3, 4, 3), "Pooling2D output_shape", f"got {layer.output_shape}")
+    x = np.arange(2 * 3 * 8 * 6, dtype=np.float64).reshape(2, 3, 8, 6)  # grows along rows: the window's last pixel
+    assert_close(layer.forward(x), x[:, :, 1::2, 1::2], "max pooling of increasing values (2 x 2 windows)")
 
 
 @case('pooling2d')

@@ -3,7 +3,7 @@ the queue and the workers."""
 from datetime import timedelta
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,7 @@ from service.dependencies import check_csrf, get_db, get_settings, instructor_pa
 from service.gradebook import csv_text, gradebook
 from service.models import Job, Person, Submission, Worker, utcnow
 from service.templating import render
+from service.uploads import attachment_header, safe_filename
 from service.views import submission_view
 
 router = APIRouter(prefix='/instructor')
@@ -69,9 +70,10 @@ def submission_file(submission_id: int, _: Person = Depends(instructor_page), db
     submission = db.get(Submission, submission_id)
     if submission is None:
         raise HTTPException(404, "no such submission")
-    name = f"{submission.person.student_id}-{submission.id}-{submission.filename}"
-    return PlainTextResponse(submission.content, media_type='text/x-python; charset=utf-8',
-                             headers={'Content-Disposition': f'attachment; filename="{name}"'})
+    # the names are made safe again here: rows stored before names were kept safe hold them as uploaded
+    name = safe_filename(f"{submission.person.student_id}-{submission.id}-{safe_filename(submission.filename)}")
+    return Response(submission.content, media_type='text/plain; charset=utf-8',
+                    headers={'Content-Disposition': attachment_header(name), 'X-Content-Type-Options': 'nosniff'})
 
 
 @router.post('/submissions/{submission_id}/regrade', dependencies=[Depends(check_csrf)])

@@ -115,6 +115,49 @@ ENTRIES = (
           expected={'pooling2d': 'policy violation'},
           phrases={'pooling2d': ('loop', 'inputs_grad')},
           wrong_values=('pooling2d',)),
+    # ------------------------------------------------------------------ student code leaning on the kit code around it
+    Entry('pavel_return_after_region.py',
+          "correct (denis's layers); train_mnist_model's region builds and fits a 784-64-10 model and the "
+          "`return model` stands AFTER the region, in kit code (a template version whose region holds no return)",
+          passes_mnist=True),
+    Entry('roman_2019_private_lr.py',
+          "correct; the 2019 template's optimisers: `self._lr = lr` in SGD.__init__, `self._lr`/`self._momentum` "
+          "in SGDMomentum.__init__ (kit code), and the regions read those names",),
+    Entry('sveta_nonlocal_velocity.py',
+          "correct; SGDMomentum binds `velocity = np.zeros(parameter_shape)` in kit code before `def updater`, and "
+          "the region says `nonlocal velocity` (the template's updater.inertia left unused)"),
+    Entry('timur_convolve_no_asserts.py',
+          "correct; convolve_numpy's markers deleted together with the kit's asserts and the 'Don't change' "
+          "comment above them: the body is the student's own (im2col with sliding_window_view and tensordot)"),
+    Entry('ulyana_from_scratch.py',
+          "correct, rewritten from scratch in the course's API with no markers and no docstrings: self.padding set "
+          "in Conv2D.__init__, `shape=(self.output_units, input_units)` in Dense.build, its own Conv2D/BatchNorm "
+          "build expressions (`(self.output_channels, d, k, k)`, `self.input_shape[:1]`), SGDMomentum's inertia "
+          "in a dict bound in get_parameter_updater around updater"),
+    # ------------------------------------------------------------------ breaking the layer contract
+    Entry('vadim_double_update.py',
+          "Dense, Conv2D and BatchNorm call `self.update_parameters()` at the end of backward_impl: with the "
+          "model's own update after backward every step moves the parameters twice",
+          expected={'dense': 'wrong answer', 'conv2d': 'wrong answer', 'batchnorm': 'wrong answer'},
+          phrases={'dense': ('update',), 'conv2d': ('update',), 'batchnorm': ('update',)}),
+    Entry('yana_conv_accumulate.py',
+          "Conv2D gradients accumulate (`self.kernels_grad += ...`, `self.biases_grad += ...`: right on the first "
+          "backward only); everything else right",
+          expected={'conv2d': 'wrong answer'},
+          phrases={'conv2d': ('kernels_grad',)}),
+    Entry('zhenya_decay_in_forward.py',
+          "weight decay inside Dense.forward_impl (`self.weights *= 1 - 1e-3` when training): forward moves a "
+          "parameter (and the outputs use the shrunk weights)",
+          expected={'dense': 'wrong answer'},
+          phrases={'dense': ('forward', 'weights')}),
+    # ------------------------------------------------------------------ the 2022/23 template, trained on MNIST
+    Entry('polina_2023_docstrings.py',
+          "the 2022/23 template's docstring style (no blank line before :return, the 'n - batch size' notes on "
+          "one line under each :param/:return) and its Dense orientation `(input_units, output_units)`; a "
+          "784-100-10 train_mnist_model (consistent in that orientation, so it trains)",
+          expected={'dense': 'wrong answer'},
+          phrases={'dense': ('weights', '(output_units, input_units)')},
+          passes_mnist=True),
 )
 
 BY_FILE = {entry.file: entry for entry in ENTRIES}
