@@ -23,7 +23,9 @@ not graded, 130 interrupted.
 import concurrent.futures
 import json
 import os
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +85,25 @@ def write_report(report, path):
     os.replace(temporary, path)
 
 
+class sigint_deferred:
+    """Hold SIGINT (Ctrl-C) back for a moment: the previous handler gets it on the way out."""
+
+    def __enter__(self):
+        self.previous, self.caught = None, False
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._catch)
+        return self
+
+    def _catch(self, number, frame):
+        self.caught = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            if self.caught and callable(self.previous):
+                self.previous(signal.SIGINT, None)  # Python's default handler: KeyboardInterrupt
+
+
 def grade_batch(submissions, names, executor, options, outdir=None, on_report=None, progress=True, reports=None):
     """Grade ``submissions`` (a list of Submission) through ``executor``.
 
@@ -101,13 +122,14 @@ def grade_batch(submissions, names, executor, options, outdir=None, on_report=No
                dynamic_ncols=True)
 
     def record(submission, report, announce=True):
-        report['student_id'] = submission.student
-        reports[submission] = report
-        if outdir is not None:
-            write_report(report, Path(outdir) / f"{submission.stem}.json")
-        if on_report and announce:
-            on_report(submission, report)
-        bar.update(1)
+        with sigint_deferred():  # Ctrl-C: after the report is both written and counted, never between
+            report['student_id'] = submission.student
+            if outdir is not None:
+                write_report(report, Path(outdir) / f"{submission.stem}.json")
+            reports[submission] = report
+            if on_report and announce:
+                on_report(submission, report)
+            bar.update(1)
 
     def collect(future):
         nonlocal stop

@@ -12,7 +12,8 @@ The child sees only what it needs, and nothing of the machine it runs on:
 
 Namespaces: user (uid and gid 65534 inside; no capabilities; no nested user namespaces), PID,
 network (a loopback that is down), IPC, UTS, cgroup and mount.  ``--die-with-parent`` ends the
-child with the grader, ``--new-session`` keeps it off the grader's terminal.
+child with the grader, ``--new-session`` keeps it off the grader's terminal, ``--as-pid-1`` makes the
+child bwrap's direct child (so the CPU time it used reaches the grader's ``wait4``).
 
 A grader running as root starts bwrap as ``nobody`` (so the child is an unprivileged user on the
 host too, never the grader's); the folders ``nobody`` cannot reach (an interpreter under
@@ -126,18 +127,18 @@ class Layout:
                 raise OSError(ctypes.get_errno(), f"binding {source} on its stage")
 
 
-def command(layout, links, seccomp_fd, argv):
-    """The bwrap command line that runs ``argv`` in ``layout``."""
-    args = [bwrap_binary(), '--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts',
+def options(layout, links, seccomp_fd):
+    """bwrap's options for ``layout`` (passed through a pipe, ``--args FD``: the sandbox's process 1 is
+    bwrap itself, and its command line would show the host's paths to the child)."""
+    args = ['--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts',
             '--unshare-cgroup-try', '--disable-userns', '--uid', str(SANDBOX_ID), '--gid', str(SANDBOX_ID),
-            '--hostname', 'sandbox', '--die-with-parent', '--new-session', '--proc', '/proc', '--dev', '/dev',
+            '--hostname', 'sandbox', '--die-with-parent', '--new-session', '--as-pid-1', '--proc', '/proc', '--dev', '/dev',
             '--tmpfs', '/dev/shm']
     for target, path in links:
         args += ['--symlink', target, path]
     for bind in layout.binds:
         args += ['--bind' if bind.writable else '--ro-bind', bind.source, bind.target]
-    args += ['--seccomp', str(seccomp_fd), '--chdir', SANDBOX_DIR, '--']
-    return args + list(argv)
+    return args + ['--seccomp', str(seccomp_fd), '--chdir', SANDBOX_DIR]
 
 
 @functools.lru_cache(maxsize=None)

@@ -455,14 +455,14 @@ class DaskExecutor(Executor):
         """Cancel what is still running and let go of the cluster, quietly (no Dask tracebacks: a batch
         that stops or is interrupted says why in one line)."""
         self._closing = True
-        quiet = {name: logging.getLogger(name).level for name in ('distributed', 'tornado', 'asyncio')}
-        for name in quiet:
-            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        levels = quiet_logs()
         try:
             if self.client is not None:
                 with self._lock:
                     running = list(self._futures)
                 try:
+                    if self.cluster is not None and self.client.status == 'running':
+                        self.client.run(quiet_logs)  # our own worker processes: their shutdown is no news
                     if running and self.client.status == 'running':
                         self.client.cancel(running, force=True)
                     self.client.close(timeout=10)
@@ -474,12 +474,22 @@ class DaskExecutor(Executor):
                 except Exception:
                     pass
         finally:
-            for name, level in quiet.items():
+            for name, level in levels.items():
                 logging.getLogger(name).setLevel(level)
 
     def describe(self):
         where = 'a local Dask cluster' if self.cluster is not None else f"the Dask scheduler {self.address}"
         return f"{where}, {self.workers} worker(s), {len(self.gate_workers())} taking gate jobs"
+
+
+def quiet_logs():
+    """Silence Dask's (and its libraries') logging in this process; returns the levels it had."""
+    names = ['distributed', 'tornado', 'asyncio'] + [name for name in logging.root.manager.loggerDict
+                                                     if name.startswith(('distributed.', 'tornado.'))]
+    levels = {name: logging.getLogger(name).level for name in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    return levels
 
 
 def local_cluster(workers, allowed_failures=ALLOWED_FAILURES):

@@ -214,7 +214,8 @@ def main():
         arrays[name] = np.load(os.path.join(SANDBOX, f'{name}.npy'), allow_pickle=False)
     readable = [SANDBOX] + [path for path in sys.path[1:] if path and os.path.isdir(path)]
     install_guard(control, readable)
-    os.write(control, b"start\n")
+    used = os.times()
+    os.write(control, f"start {used.user + used.system:.3f}\n".encode())  # CPU spent on the kit's own imports
     try:
         import solution
     except MemoryError:

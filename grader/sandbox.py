@@ -54,6 +54,7 @@ class ChildRun:
     status: str                 # 'finished', 'timeout', 'output', 'violation', 'crashed'
     detail: str = ''            # why, for anything but 'finished'
     seconds: float = 0.0        # from just before the submission was imported to the child's exit
+    cpu_seconds: float = 0.0    # the CPU time the child got over the same span (all its threads)
     output: str = ''            # the start of what the child printed
     isolation: list = field(default_factory=list)
     results: dict = field(default_factory=dict)
@@ -179,10 +180,15 @@ def _load_results(work, run):
     return True
 
 
+def cpu_limit(limits):
+    """RLIMIT_CPU: every thread busy for the whole wall-time limit, and a little more."""
+    return int(limits.seconds * limits.threads) + 5
+
+
 def _limit_resources(limits):
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-    resource.setrlimit(resource.RLIMIT_CPU, (int(limits.seconds * limits.threads) + 5,) * 2)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit(limits),) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
     resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))  # root ignores it
@@ -213,13 +219,34 @@ def _sandboxed_launch(layout, limits, argv):
              f"user (uid {bubblewrap.SANDBOX_ID}{', nobody on the host' if as_root else ''}), PID, network, IPC, "
              f"UTS and mount namespaces",
              'a cleared environment', 'rlimits']
-    return bubblewrap.command(layout, links, filter_read, argv), (filter_read,), preexec, notes
+    options = '\0'.join(bubblewrap.options(layout, links, filter_read)).encode() + b'\0'
+    options_read, options_write = os.pipe()
+    os.write(options_write, options)  # a few kB: fits in the pipe's buffer
+    os.close(options_write)
+    command = [bubblewrap.bwrap_binary(), '--args', str(options_read), '--'] + list(argv)
+    return command, (filter_read, options_read), preexec, notes
 
 
 def _unsafe_launch(layout, limits, argv):
     def preexec():
         _limit_resources(limits)
     return list(argv), (), preexec, [UNSAFE_NOTE]
+
+
+def _wait(child, timeout):
+    """Wait for ``child`` (at most ``timeout`` seconds; None: for ever) and reap it: the CPU seconds it and
+    its descendants used, or None if it is still running.  (wait4: Popen.wait does not tell the CPU time.)"""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        pid, status, usage = os.wait4(child.pid, 0 if deadline is None else os.WNOHANG)
+        if pid:
+            child.returncode = os.waitstatus_to_exitcode(status)
+            return usage.ru_utime + usage.ru_stime
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 def launch(layout, limits, argv, env, pass_fds=()):
@@ -264,8 +291,8 @@ def run_child(submission_source, task, limits, linked_files=None, kit_files=None
         def read_control():
             with os.fdopen(control_read, 'rb') as control:
                 for line in control:
-                    if line == b'start\n' and not started:
-                        started.append(time.monotonic())
+                    if line.startswith(b'start') and not started:
+                        started.append((time.monotonic(), float(line.split()[1]) if line.split()[1:] else 0.0))
                     control_lines.append(line.decode(errors='replace').strip())
 
         def kill():
@@ -278,11 +305,10 @@ def run_child(submission_source, task, limits, linked_files=None, kit_files=None
         for reader in readers:
             reader.start()
         launched = time.monotonic()
-        try:
-            child.wait(timeout=limits.seconds)
-        except subprocess.TimeoutExpired:
+        cpu = _wait(child, limits.seconds)
+        if cpu is None:
             os.killpg(child.pid, signal.SIGKILL)  # bwrap: --die-with-parent takes its PID namespace along
-            child.wait()
+            cpu = _wait(child, None)
             run.status, run.detail = 'timeout', f"did not finish within {limits.seconds:g} s"
         ended = time.monotonic()
         try:  # a grandchild holding the pipes open must not hang the grader
@@ -291,7 +317,8 @@ def run_child(submission_source, task, limits, linked_files=None, kit_files=None
             pass
         for reader in readers:
             reader.join(timeout=5)
-        run.seconds = ended - (started[0] if started else launched)
+        run.seconds = ended - (started[0][0] if started else launched)
+        run.cpu_seconds = max(cpu - (started[0][1] if started else 0.0), 0.0)
         run.output = b''.join(output).decode(errors='replace')
         if 'ready' not in control_lines:  # the harness never ran: nothing of the submission did either
             raise InfrastructureError(f"the sandbox could not be started: {run.output.strip()[-300:] or run.detail}")
@@ -310,7 +337,8 @@ def run_child(submission_source, task, limits, linked_files=None, kit_files=None
             how = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
             if code == -signal.SIGXFSZ:
                 how += ' (file size limit)'
-            elif code == -signal.SIGXCPU:
+            elif code == -signal.SIGXCPU or (code == -signal.SIGKILL and cpu >= cpu_limit(limits) - 1):
+                # SIGXCPU, or (the child is its PID namespace's init, which ignores SIGXCPU) the SIGKILL after it
                 run.status, run.detail = 'timeout', 'CPU time limit'
                 return run
             run.status, run.detail = 'crashed', f"{how} before reporting results"

@@ -7,6 +7,7 @@ mnist     the MNIST gate with the reference (training + test evaluation, in-proc
 cifar10   the same for CIFAR-10 (slow: up to 20 minutes on 2 cores)
 scale     40 submissions' unit sections serially vs on 2 local Dask workers, the executor's per-job overhead,
           and hours to grade 300 students with both gates on 1-64 two-core machines (instructor/scale_benchmark.py)
+loaded    the sandboxed MNIST and bottleneck gates of the references with 3 CPU-bound processes beside them
 speed     the kit's training loop vs torch CPU, same architectures (MNIST MLP, CIFAR-10 CNN): epoch and
           per-layer ratios, and the share of an epoch the kit's checks cost (about 1.5 minutes)
 """
@@ -122,6 +123,41 @@ def bench_autoencoder(solution, args):
                        f"gate: {gate.describe()}"}
 
 
+def _spin(stop):
+    while not stop.is_set():
+        pass
+
+
+def bench_loaded(solution, args, burners=3):
+    """The sandboxed gates of both assignments' references (MNIST, the autoencoder's bottleneck) with
+    ``burners`` CPU-bound processes beside them on purpose: a busy grading machine must not fail them."""
+    import multiprocessing
+    import assignments
+    from grader.grade import Grader
+    context = multiprocessing.get_context('spawn')
+    stop = context.Event()
+    spinners = [context.Process(target=_spin, args=(stop,), daemon=True) for _ in range(burners)]
+    for spinner in spinners:
+        spinner.start()
+    figures = {}
+    try:
+        for assignment, gate in (('numpy-nn', 'mnist'), ('autoencoder', 'bottleneck')):
+            grader = Grader(data_dir=args.data_dir, unverified_ok=args.allow_unverified, assignment=assignment)
+            started = time.perf_counter()
+            verdict = grader.grade(assignments.get(assignment).reference_path, [gate]).sections[0]
+            figures[gate] = {'verdict': verdict.verdict, 'judged_seconds': verdict.seconds,
+                             'wall_seconds': time.perf_counter() - started, 'reason': verdict.reason}
+    finally:
+        stop.set()
+        for spinner in spinners:
+            spinner.join(timeout=10)
+    passed = all(figure['verdict'] == 'passed' for figure in figures.values())
+    return {**figures, 'burners': burners, 'meets_target': passed,
+            'summary': f"{burners} CPU-bound processes beside the sandboxed gates: " + '; '.join(
+                f"{gate} {figure['verdict']} (judged {figure['judged_seconds']:.1f} s of CPU, "
+                f"{figure['wall_seconds']:.1f} s wall)" for gate, figure in figures.items())}
+
+
 def bench_speed(solution, args):
     from instructor.speed import bench_speed as speed
     return speed(solution, args)
@@ -135,7 +171,7 @@ def bench_scale(solution, args):
 
 BENCHMARKS = {'convolve': bench_convolve, 'grading': bench_grading, 'mnist': bench_gate('mnist'),
               'cifar10': bench_gate('cifar10'), 'speed': bench_speed, 'scale': bench_scale,
-              'autoencoder': bench_autoencoder}
+              'autoencoder': bench_autoencoder, 'loaded': bench_loaded}
 
 
 def benchmark_command(args):

@@ -72,6 +72,8 @@ def add_service_commands(commands, add_data_options):
     command = commands.add_parser('gradebook', help="export the checker's gradebook")
     add_db_option(command)
     command.add_argument('--csv', required=True, help="where to write it")
+    command.add_argument('--html', help="also write a page with charts (best totals, pass rate per section, uploads "
+                                        "per hour against the deadline) and the best totals")
     command.add_argument('--deadline', help="ISO time: flag later submissions as late (default: the course's "
                                             "deadline, as serve --deadline set it)")
     command.set_defaults(handler=gradebook_command)
@@ -216,12 +218,24 @@ def roster_token(args):
 
 
 def gradebook_command(args):
-    from service.gradebook import csv_text, gradebook
+    from service.gradebook import csv_text, gradebook, upload_times
     deadline = parse_deadline(args.deadline) if args.deadline else None
     sessions, course, _ = open_course(args.db, args.assignment)
     with sessions() as db:
         rows = gradebook(db, deadline or course.deadline)
+        times = upload_times(db) if args.html else []
     with open_private(args.csv, "w", newline="") as file:
         file.write(csv_text(rows, args.assignment))
     print(f"Gradebook of {len(rows)} students written to {args.csv}", file=sys.stderr)
+    if args.html:
+        import assignments
+        from service.charts import report_html
+        homework = assignments.get(args.assignment)
+        graded = {entry['name'] for row in rows if row.best for entry in row.best.report['sections']}
+        sections = [section for section in homework.sections if section.name in graded] or list(homework.sections)
+        page = report_html(rows, sections, times, deadline or course.deadline,
+                           f"Gradebook of {homework.name}")
+        with open_private(args.html, "w") as file:
+            file.write(page)
+        print(f"Charts written to {args.html}", file=sys.stderr)
     return 0

@@ -28,10 +28,12 @@ class Settings:
     start_worker: bool = True         # the grading loop runs in this process
     heartbeat_seconds: float = 2.0
     stale_after_seconds: float = 10.0  # a worker silent this long has died: its running jobs are queued again
+    checker_retry_seconds: float = 30.0  # a job the checker failed on is tried again this much later (doubling)
     attempts_per_hour: int = 30       # uploads tried per student per rolling hour, refused files included (0: no limit)
     parse_workers: int = 1            # processes that parse uploads (0: in the request's thread)
     parse_waiting: int = 4            # uploads that may wait for a parser; more are told to come back (503)
     parse_timeout: float = 10.0       # seconds a parse may take before the upload is refused
+    check_interface: bool = True      # refuse uploads without the assignment's classes/functions (service.preflight)
     state_dir: Optional[str] = None   # the session secret's folder (default: the SQLite file's, else the current)
 
     @property

@@ -75,6 +75,11 @@ def gradebook(db: Session, deadline: Optional[datetime]) -> list:
     return rows
 
 
+def upload_times(db: Session) -> list:
+    """When the students' submissions were uploaded (the instructors' own left out)."""
+    return db.scalars(select(Submission.created_at).join(Person).where(Person.role == 'student')).all()
+
+
 def csv_text(rows: list, assignment: Optional[str] = None) -> str:
     records = []
     for row in rows:

@@ -20,6 +20,7 @@ from service.uploads import CheckedUpload, UploadRefused
 
 MAX_ATTEMPTS = 3  # a job whose worker died this many times while running it is recorded as crashed
 OPEN_STATES = ('queued', 'running')
+CHECKER_RETRY_MAX = 1800.0  # seconds: the longest wait before a job the checker failed on is tried again
 
 
 def plan_jobs(sections: list, assignment: Optional[str] = None) -> list:
@@ -55,12 +56,53 @@ def check_queue_and_hour(db: Session, person: Person, per_hour: int, now: dateti
     if pending is not None:
         raise UploadRefused(f"your submission #{pending.id} is still being graded; upload again when its report "
                             f"is complete (one submission in the queue at a time)", 429)
-    recent = db.scalars(select(Submission.created_at).where(Submission.person_id == person.id,
-                                                            Submission.created_at > now - timedelta(hours=1))
-                        .order_by(Submission.created_at)).all()
+    recent = counted_uploads(db, person, now)
     if per_hour and len(recent) >= per_hour:
         raise UploadRefused(f"you have uploaded {len(recent)} times in the last hour (the limit is {per_hour}); "
                             f"try again in about {minutes_until(recent[0], now)} minutes", 429)
+
+
+def counted_uploads(db: Session, person: Person, now: datetime) -> list:
+    """When the person's submissions of the last hour that count against ``per_hour`` were made, oldest
+    first (those the grading machinery failed on do not count)."""
+    failed_on = select(Job.submission_id).where(Job.checker_failures > 0)  # the checker's failure costs nothing
+    return db.scalars(select(Submission.created_at).where(Submission.person_id == person.id,
+                                                          Submission.created_at > now - timedelta(hours=1),
+                                                          Submission.id.not_in(failed_on))
+                      .order_by(Submission.created_at)).all()
+
+
+@dataclass
+class HourLimits:
+    """What the per-hour limits leave a person now (``attempts_left`` None: no limit)."""
+    per_hour: int
+    used: int                       # submissions of the last hour that count
+    attempts_left: Optional[int]    # uploads that would be accepted this hour (the stricter limit)
+    next_free_at: Optional[datetime]  # when the next one frees up (None: nothing used)
+    in_queue: Optional[int]         # the submission still being graded (no upload until it is done)
+
+    def as_json(self) -> dict:
+        return {'per_hour': self.per_hour, 'used': self.used, 'attempts_left': self.attempts_left,
+                'next_free_at': self.next_free_at.isoformat() if self.next_free_at else None,
+                'in_queue': self.in_queue}
+
+
+def hour_limits(db: Session, person: Person, per_hour: int, attempts_per_hour: int,
+                now: Optional[datetime] = None) -> HourLimits:
+    """How many uploads the person has left this hour and when the next one frees up (read only)."""
+    now = now or utcnow()
+    uploads = counted_uploads(db, person, now)
+    attempts = db.scalars(select(UploadAttempt.created_at).where(UploadAttempt.person_id == person.id,
+                                                                 UploadAttempt.created_at > now - timedelta(hours=1))
+                          .order_by(UploadAttempt.created_at)).all() if attempts_per_hour else []
+    limits = [(limit, used) for limit, used in ((per_hour, uploads), (attempts_per_hour, attempts)) if limit]
+    left = min((max(0, limit - len(used)) for limit, used in limits), default=None)
+    if left == 0:  # every exhausted limit must free a place
+        frees = max(used[len(used) - limit] for limit, used in limits if len(used) >= limit) + timedelta(hours=1)
+    else:
+        frees = uploads[0] + timedelta(hours=1) if uploads else None
+    pending = open_submission(db, person)
+    return HourLimits(per_hour, len(uploads), left, frees, pending.id if pending else None)
 
 
 def minutes_until(oldest: datetime, now: datetime) -> int:
@@ -118,7 +160,9 @@ def accept_upload(db: Session, person: Person, upload: CheckedUpload, sections: 
 # -- workers --------------------------------------------------------------------------------------
 def claim(db: Session, worker_id: str, kinds: tuple = ('units', 'gate')) -> Optional[Job]:
     """Claim the next queued job of these kinds (units before gates, oldest first); commits."""
-    query = select(Job).where(Job.state == 'queued', Job.kind.in_(kinds)).order_by(Job.priority, Job.id).limit(1)
+    query = (select(Job).where(Job.state == 'queued', Job.kind.in_(kinds),
+                               Job.retry_at.is_(None) | (Job.retry_at <= utcnow()))  # not while waiting for a retry
+             .order_by(Job.priority, Job.id).limit(1))
     postgres = db.get_bind().dialect.name == 'postgresql'
     for _ in range(20):
         if postgres:
@@ -199,6 +243,24 @@ def release(db: Session, job_id: int, lease: str) -> None:
     db.commit()
 
 
+def retry_later(db: Session, job_id: int, lease: str, error: str, delay: float) -> bool:
+    """The grading machinery failed on a running job (an InfrastructureError): queue it again, to be
+    claimed ``delay`` seconds from now at the earliest (doubled on each further failure, at most
+    CHECKER_RETRY_MAX), with the reason for the instructor. Never a verdict, never a zero: the
+    student's upload does not count against the hour (``counted_uploads``). False under an old lease; commits."""
+    job = db.get(Job, job_id)
+    if job is None or job.lease != lease or job.state != 'running':
+        db.rollback()
+        return False
+    wait = min(delay * 2 ** job.checker_failures, CHECKER_RETRY_MAX)
+    db.execute(update(Job).where(Job.id == job_id, Job.lease == lease, Job.state == 'running')
+               .values(state='queued', lease=None, worker_id=None, started_at=None, attempts=Job.attempts - 1,
+                       checker_failures=Job.checker_failures + 1, error=f"checker failure: {error}"[:2000],
+                       retry_at=utcnow() + timedelta(seconds=wait)))
+    db.commit()
+    return True
+
+
 def heartbeat(db: Session, worker: Worker, in_flight: int) -> None:
     db.execute(update(Worker).where(Worker.id == worker.id).values(last_seen=utcnow(), in_flight=in_flight))
     db.commit()
@@ -222,7 +284,8 @@ def queue_position(db: Session, job: Job) -> Optional[int]:
     if job.state != 'queued':
         return None
     ahead = db.scalar(select(func.count(Job.id)).where(
-        Job.state == 'queued', (Job.priority < job.priority) | ((Job.priority == job.priority) & (Job.id < job.id))))
+        Job.state == 'queued', Job.retry_at.is_(None) | (Job.retry_at <= utcnow()),  # not those waiting for a retry
+        (Job.priority < job.priority) | ((Job.priority == job.priority) & (Job.id < job.id))))
     return ahead + 1
 
 

@@ -72,7 +72,8 @@ class Job(Base):
 
     state: queued -> running (claimed with a fresh ``lease`` by a worker) -> done. A running job
     whose worker stops sending heartbeats is queued again; only the holder of the current lease
-    can record its results, so a section's result is recorded once.
+    can record its results, so a section's result is recorded once. A job the grading machinery
+    failed on (``checker_failures``) is queued again, not claimed before ``retry_at``.
     """
     __tablename__ = 'jobs'
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +87,8 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     isolation: Mapped[Optional[list]] = mapped_column(JSON, nullable=True)
     error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    checker_failures: Mapped[int] = mapped_column(Integer, default=0, server_default='0')
+    retry_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)

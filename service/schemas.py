@@ -11,6 +11,14 @@ class Me(BaseModel):
     role: str
 
 
+class LimitsOut(BaseModel):
+    per_hour: int                      # uploads per rolling hour (0: no limit)
+    used: int                          # of them used in the last hour
+    attempts_left: Optional[int]       # uploads that would be accepted now (None: no limit)
+    next_free_at: Optional[datetime]   # when the next one frees up (None: none used)
+    in_queue: Optional[int]            # a submission still being graded: no upload until it is done
+
+
 class SubmissionCreated(BaseModel):
     id: int
     filename: str
@@ -48,6 +56,9 @@ class SubmissionOut(BaseModel):
     total: float
     max_total: float
     isolation: list[str]
+    checker_failed: bool = False           # the checker failed on it (not the submission): it costs no upload
+    waiting_for_checker: bool = False      # ... and it waits to be graded again
+    retry_at: Optional[datetime] = None
     sections: list[SectionOut]
 
 

@@ -25,9 +25,10 @@ MAX_NAME_LENGTH = 100
 class UploadRefused(Exception):
     """Why an upload was not accepted (shown to the student as is); ``status`` is the HTTP status."""
 
-    def __init__(self, message: str, status: int = 422):
+    def __init__(self, message: str, status: int = 422, missing: Optional[list] = None):
         super().__init__(message)
         self.message, self.status = message, status
+        self.missing = missing  # what the file lacks of the assignment's interface (the pre-flight check)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,12 @@ class SubmissionView:
     queue_position: Optional[int]
     rows: list
     isolation: list
+    checker_failed: bool = False     # the grading machinery failed on it (ours): it does not count against the hour
+    retry_at: Optional[datetime] = None  # while it waits to be tried again after such a failure
+
+    @property
+    def waiting_for_checker(self) -> bool:
+        return self.checker_failed and self.state != 'done'
 
     @property
     def total(self) -> float:
@@ -70,7 +76,9 @@ class SubmissionView:
         return {'id': self.id, 'student_id': self.student_id, 'filename': self.filename, 'sha256': self.sha256,
                 'size': self.size, 'created_at': self.created_at.isoformat(), 'late': self.late,
                 'state': self.state, 'queue_position': self.queue_position, 'total': self.total,
-                'max_total': self.max_total, 'isolation': self.isolation,
+                'max_total': self.max_total, 'isolation': self.isolation, 'checker_failed': self.checker_failed,
+                'waiting_for_checker': self.waiting_for_checker,
+                'retry_at': self.retry_at.isoformat() if self.retry_at else None,
                 'sections': [{'name': r.name, 'number': r.number, 'title': r.title, 'state': r.state,
                               'verdict': r.verdict, 'points': r.points, 'max_points': r.max_points,
                               'reason': r.reason, 'warnings': r.warnings, 'seconds': r.seconds} for r in self.rows]}
@@ -98,8 +106,10 @@ def submission_view(db: Session, submission: Submission, deadline: Optional[date
     state = 'done' if not open_jobs else ('grading' if running or len(positions) < len(open_jobs)
                                           or any(r.state == 'done' for r in rows) else 'queued')
     isolation = next((job.isolation for job in submission.jobs if job.isolation), None) or []
+    retries = [job.retry_at for job in open_jobs if job.checker_failures and job.state == 'queued' and job.retry_at]
     return SubmissionView(submission.id, submission.person.student_id, submission.filename, submission.sha256,
                           submission.size, submission.created_at,
                           bool(deadline and submission.created_at > deadline), state,
-                          min(positions) if positions else None, rows, isolation)
+                          min(positions) if positions else None, rows, isolation,
+                          any(job.checker_failures for job in submission.jobs), min(retries) if retries else None)
 

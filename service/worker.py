@@ -5,6 +5,11 @@ reports. Submissions only ever run inside the checker's sandboxed children, neve
 One loop per server process, registered in the ``workers`` table with a heartbeat (its own
 thread, so a long serial job does not silence it). Running jobs of a worker that went silent
 (a killed server) are queued again by any loop, including the restarted server's.
+
+A job the executor could not grade (``grader.infrastructure.InfrastructureError``, or any other
+failure of the executor: never the submission's doing, whose failures are verdicts in the report)
+is queued again and tried later (``jobs.retry_later``): no 'crashed' verdict, no zero, and the
+upload does not count against the student's hour.
 """
 import logging
 import os
@@ -151,16 +156,20 @@ class GradingLoop:
             self.in_flight.pop(job_id, None)
             with self.sessions() as db:
                 try:
-                    report, error = future.result(), None
+                    report = future.result()
                 except SchedulerLost as lost:
                     log.error("%s: job %d goes back to the queue", lost, job_id)
                     jobs.release(db, job_id, lease)
                     self._drop_executor(str(lost))
                     continue
-                except Exception as failure:  # the executor could not grade it: record why, once
-                    log.exception("job %d failed", job_id)
-                    report, error = None, f"{type(failure).__name__}: {failure}"
-                if not jobs.record(db, job_id, lease, report, error, self.settings.assignment):
+                except Exception as failure:  # InfrastructureError and the like: ours, tried again later
+                    log.error("job %d was not graded (%s: %s): it goes back to the queue", job_id,
+                              type(failure).__name__, failure)
+                    if not jobs.retry_later(db, job_id, lease, f"{type(failure).__name__}: {failure}",
+                                            self.settings.checker_retry_seconds):
+                        log.warning("job %d failed under an old lease", job_id)
+                    continue
+                if not jobs.record(db, job_id, lease, report, None, self.settings.assignment):
                     log.warning("job %d finished under an old lease: its result was not recorded", job_id)
 
     def _drop_executor(self, why: str) -> None:

@@ -41,14 +41,17 @@ def load_source(source, tmp_path, name):
 # ------------------------------------------------------------------ an independent CG with Martens' stopping rule
 def martens_cg(A, b, x0, max_iterations, epsilon=5e-4):
     """Minimise q(x) = 1/2 x'Ax - b'x (b = -g) as in Martens (2010), section 4.4 and algorithm 2 of
-    Shewchuk's notes: r = b - Ax, d = r; alpha = r'r / d'Ad; ...  Returns (x, q(x), iterations)."""
+    Shewchuk's notes: r = b - Ax, d = r; alpha = r'r / d'Ad; ...  Returns (x, q(x), iterations).
+    ``A``: a matrix, or a function p -> A p."""
+    times = A if callable(A) else (lambda v: A @ v)
     x = x0.astype(float).copy()
-    r = b - A @ x
+    Ax = times(x)
+    r = b - Ax
     d = r.copy()
-    q = [0.5 * x @ A @ x - b @ x]
+    q = [0.5 * x @ Ax - b @ x]
     i = 0
     while i < max_iterations:
-        Ad = A @ d
+        Ad = times(d)
         dAd = d @ Ad
         if dAd <= 0:
             break
@@ -56,7 +59,7 @@ def martens_cg(A, b, x0, max_iterations, epsilon=5e-4):
         x = x + alpha * d
         r_next = r - alpha * Ad
         i += 1
-        q.append(0.5 * x @ A @ x - b @ x)
+        q.append(0.5 * x @ times(x) - b @ x)
         k = max(10, int(i / 10))
         if i > k and q[i] < 0 and (q[i] - q[i - k]) / q[i] < k * epsilon:
             break
@@ -216,14 +219,12 @@ def independent_hfn(model, inputs, num_epoch, minibatch_size, curvature_size, l2
             F, g = f(w, batch)
             f(w, batch[:, :curvature_size])  # the curvature batch: compute_loss on it before the products
 
-            def G(p):
-                return model.compute_gaussnewtonvec(p) + l2_coef * p
+            def G(p, lam=damping):
+                return model.compute_gaussnewtonvec(p) + (l2_coef + lam) * p
 
-            A = np.column_stack([G(e) for e in np.eye(len(w))]) + damping * np.eye(len(w))
-            A = (A + A.T) / 2
-            d, phi, iterations = martens_cg(A, -g, decay * previous, max_cg)
+            d, phi, iterations = martens_cg(G, -g, decay * previous, max_cg)
             counts.append(iterations)
-            q = g @ d + 0.5 * d @ (A - damping * np.eye(len(w))) @ d
+            q = g @ d + 0.5 * d @ (G(d) - damping * d)
             F_new, _ = f(w + d, batch)
             rho = (F_new - F) / q if q < 0 else -np.inf
             damping = damping * 2 / 3 if rho > 0.75 else damping * 1.5 if rho < 0.25 else damping
@@ -319,7 +320,7 @@ class Noisy:
         self.Autoencoder = Autoencoder
 
 
-@pytest.mark.parametrize('size, passes', [(1e-13, True), (1e-3, False)])
+@pytest.mark.parametrize('size, passes', [(1e-12, True), (1e-3, False)])  # rounding: 1e-16
 def test_the_hfn_cases_tolerate_rounding_and_nothing_more(reference, size, passes):
     noisy = Noisy(reference, size)
     assert run_case(public_case(), noisy).passed == passes
@@ -387,13 +388,14 @@ def test_a_loss_mutant_does_not_fail_the_hidden_hfn_case(reference, tmp_path):
 
 def test_the_public_and_hidden_messages_say_the_same():
     public, hidden = AE.module('cases').hfn_problem, AE.module('execute').hfn_problem
-    for yours in ([3.0, 2.0, 1.5], [3.0, 5.0, 9.0], [3.0, 2.0, 1.0001], [3.0, 2.0]):
+    for yours in ([3.0, 2.0, 1.5], [3.0, 5.0, 9.0], [3.0, 2.0, 1.001], [3.0, 2.0], [3.0, 2.0, 0.9]):
         for error in (0.0, 2.5):
             mine = public(yours, [3.0, 2.0, 1.0], 4.0, 'the oracle', error, 10.0)
             theirs = hidden(yours, [3.0, 2.0, 1.0], 4.0, error, 10.0)
             assert mine.split(';')[0].replace('your compute_loss', 'your Gauss-Newton products') == \
                 theirs.split(';')[0], (mine, theirs)
-    assert public([3.0, 2.0, 1.0], [3.0, 2.0, 1.0 + 1e-12], 4.0, 'torch', 0.0, 1.0) is None
+    assert public([3.0, 2.0, 1.0], [3.0, 2.0, 1.0 + 1e-7], 4.0, 'torch', 0.0, 1.0) is None
+    assert hidden([3.0, 2.0, 1.0], [3.0, 2.0, 1.0 + 1e-7], 4.0, 0.0, 1.0) is None
 
 
 # ------------------------------------------------------------------ the study

@@ -89,18 +89,20 @@ def test_nonsense_worker_counts_are_refused_in_one_line(tmp_path, arguments, com
 
 # -- failures of ours without a cluster ----------------------------------------------------------
 def test_a_sandbox_that_cannot_start_grades_nothing_and_resume_grades_it(tmp_path, monkeypatch, capsys):
-    """The sandbox failing to start (today a ChildRun detail; the bubblewrap sandbox raises
-    InfrastructureError itself) stops the batch: no points, 'not graded', exit status 4."""
+    """The sandbox failing to start (grader.sandbox.run_child raises InfrastructureError) stops the
+    batch: no points, 'not graded', exit status 4."""
     import run
     from grader import grade
-    from grader.sandbox import ChildRun
+    from grader.infrastructure import InfrastructureError
     folder = uploads(tmp_path / 'uploads', references=2, mutants=1)
     outdir, gradebook = tmp_path / 'reports', tmp_path / 'g.csv'
     arguments = ['grade', str(folder), '--serial', '--sections', *SECTIONS, '--json', str(outdir),
                  '--csv', str(gradebook), '--data-dir', str(DATA_DIR)]
     real = grade.run_child
-    monkeypatch.setattr(grade, 'run_child', lambda *a, **k: ChildRun(
-        'crashed', "the sandbox could not be started ([Errno 2] No such file or directory: 'bwrap')"))
+
+    def no_sandbox(*arguments, **options):
+        raise InfrastructureError("the sandbox could not be started ([Errno 2] No such file or directory: 'bwrap')")
+    monkeypatch.setattr(grade, 'run_child', no_sandbox)
     assert run.main(arguments) == 4
     err = capsys.readouterr().err
     assert 'Stopped: the sandbox could not be started' in err and '--resume' in err, err

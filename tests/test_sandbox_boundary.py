@@ -76,10 +76,11 @@ def test_the_child_is_an_unprivileged_user_with_seccomp(probe):
 
 def test_the_child_sees_its_own_processes_only(probe):
     found, _, outcome = probe
-    # bwrap's reaper (pid 1) and the probe itself: no grader, no server, no database
-    assert len(found['proc']) <= 2, found['proc'].keys()
+    # the probe itself, as its PID namespace's process 1: no grader, no server, no database
+    assert list(found['proc']) == ['1'], found['proc'].keys()
     for pid, entry in found['proc'].items():
         assert 'pytest' not in entry['cmdline'] and 'postgres' not in entry['cmdline']
+        assert 'nn-grade-' not in entry['cmdline'], entry['cmdline']  # bwrap's options (host paths) came by a pipe
         fds = entry['fds'] if isinstance(entry['fds'], list) else []
         assert not any('sqlite3' in target or 'server-state' in target for target in fds), fds
     assert found['own_fds'] == ['0', '1', '2', '3'], found['own_fds']  # stdio and the listing itself
@@ -177,3 +178,14 @@ def test_grade_refuses_without_a_sandbox_and_unsafe_runs_loudly(tmp_path):
                             timeout=600)
     assert unsafe.returncode == 0, unsafe.stdout[-2000:] + unsafe.stderr[-2000:]
     assert 'WARNING' in unsafe.stderr and 'NO SANDBOX' in unsafe.stdout
+
+
+def test_the_child_reports_the_cpu_time_it_got_apart_from_the_wall_time():
+    """A gate's time is judged on the CPU time the child got (a loaded machine stretches only the wall
+    time): a child that waits 2 s used almost no CPU; one that computes used about what it took."""
+    sleeper = b"from interface import *\nimport time\ntime.sleep(2)\n"
+    run = run_child(sleeper, {'scenarios': []}, LIMITS['import'])
+    assert run.status == 'finished' and run.seconds >= 2 and run.cpu_seconds < 0.5, (run.seconds, run.cpu_seconds)
+    busy = b"from interface import *\nimport time\nstart = time.process_time()\nwhile time.process_time() - start < 1: pass\n"
+    run = run_child(busy, {'scenarios': []}, LIMITS['import'])
+    assert run.status == 'finished' and 0.9 <= run.cpu_seconds <= run.seconds + 0.1, (run.seconds, run.cpu_seconds)

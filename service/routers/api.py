@@ -9,7 +9,7 @@ from service.config import Settings
 from service.dependencies import api_instructor, api_person, get_db, get_settings
 from service.models import Person, Submission, Worker
 from service.routers.pages import own_submission
-from service.schemas import Me, QueueOut, RegradeOut, SubmissionBrief, SubmissionCreated, SubmissionOut
+from service.schemas import LimitsOut, Me, QueueOut, RegradeOut, SubmissionBrief, SubmissionCreated, SubmissionOut
 from service.submitting import receive_upload
 from service.uploads import UploadRefused
 from service.views import submission_view
@@ -22,15 +22,26 @@ def me(person: Person = Depends(api_person)):
     return Me(student_id=person.student_id, name=person.name, role=person.role)
 
 
+@router.get('/limits', response_model=LimitsOut)
+def limits(person: Person = Depends(api_person), db: Session = Depends(get_db),
+           settings: Settings = Depends(get_settings)):
+    """How many uploads are left this hour and when the next one frees up."""
+    return jobs.hour_limits(db, person, settings.per_hour, settings.attempts_per_hour).as_json()
+
+
 @router.post('/submissions', status_code=201, response_model=SubmissionCreated,
-             responses={413: {'description': 'file too large'}, 422: {'description': 'not an acceptable file'},
+             responses={413: {'description': 'file too large'},
+                        422: {'description': "not an acceptable file ('missing': what it lacks of the assignment)"},
                         429: {'description': 'a submission is still queued, or too many this hour'}})
 def create_submission(request: Request, file: UploadFile = File(None), person: Person = Depends(api_person),
                             db: Session = Depends(get_db), settings: Settings = Depends(get_settings)):
     try:
         submission = receive_upload(request, db, person, file, settings)
     except UploadRefused as refused:
-        return JSONResponse({'detail': refused.message}, status_code=refused.status)
+        body = {'detail': refused.message}
+        if refused.missing is not None:
+            body['missing'] = refused.missing
+        return JSONResponse(body, status_code=refused.status)
     units = next((job for job in submission.jobs if job.kind == 'units'), submission.jobs[0])
     return SubmissionCreated(id=submission.id, filename=submission.filename, sha256=submission.sha256,
                              size=submission.size, created_at=submission.created_at,

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from service import jobs
 from service.config import Settings
 from service.dependencies import check_csrf, get_db, get_settings, instructor_page
-from service.gradebook import csv_text, gradebook
+from service.charts import gradebook_charts
+from service.gradebook import csv_text, gradebook, upload_times
 from service.models import Job, Person, Submission, Worker, utcnow
 from service.templating import render
 from service.uploads import attachment_header, safe_filename
@@ -24,8 +25,9 @@ def gradebook_page(request: Request, person: Person = Depends(instructor_page), 
                    settings: Settings = Depends(get_settings)):
     rows = gradebook(db, settings.deadline)
     sections = [settings.homework.by_name[name] for name in settings.grade_sections]
+    charts = gradebook_charts(rows, sections, upload_times(db), settings.deadline)
     return render(request, 'gradebook.html', person=person, rows=rows, sections=sections, deadline=settings.deadline,
-                  message=request.query_params.get('message'))
+                  message=request.query_params.get('message'), charts=charts)
 
 
 @router.get('/gradebook.csv')

@@ -4,6 +4,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import jobs
 from service.config import MAX_UPLOAD_BYTES, Settings
 from service.dependencies import check_csrf, get_db, get_settings, page_person
 from service.models import Person, Submission
@@ -28,7 +29,8 @@ def home_context(db: Session, person: Person, settings: Settings) -> dict:
     submissions = db.scalars(select(Submission).where(Submission.person_id == person.id)
                              .order_by(Submission.id.desc())).all()
     return {'person': person, 'views': [submission_view(db, s, settings.deadline, False, settings.assignment) for s in submissions],
-            'deadline': settings.deadline, 'per_hour': settings.per_hour, 'max_bytes': MAX_UPLOAD_BYTES}
+            'deadline': settings.deadline, 'per_hour': settings.per_hour, 'max_bytes': MAX_UPLOAD_BYTES,
+            'limits': jobs.hour_limits(db, person, settings.per_hour, settings.attempts_per_hour)}
 
 
 @router.get('/')
