@@ -12,9 +12,10 @@ AE = assignments.get('autoencoder')
 CASES_MODULE = 'assignments.autoencoder.public_cases'
 UNIT_SECTIONS = [section.name for section in AE.unit_sections]
 
-# the sections whose cases run the student's code of other sections (see public_cases.relies_on)
-RELIES_ON = {'rp': {'fclayer'}, 'loss': {'fclayer'},
-             'hessvec': {'fclayer', 'rp', 'loss'}, 'gaussnewton': {'fclayer', 'rp', 'loss'}}
+# the sections whose cases run the student's code of other sections (see public_cases.relies_on): the R_p
+# passes are called after the student's forward and backward; the Autoencoder sections run over the kit's
+# oracle layers, as in the checker, so they run no FCLayer of the student's
+RELIES_ON = {'rp': {'fclayer'}}
 
 
 def cases_of(section):
