@@ -239,8 +239,16 @@ def _p_files(probe):
     for path in _cfg('paths') + _cfg('kit'):
         probe.attempt('stat ' + path, lambda: os.stat(path))
         probe.attempt('read ' + path, lambda: _read(path))
+    runtime = _imp('sys')
+    python = [_imp('os').path.realpath(prefix) for prefix in (runtime.prefix, runtime.base_prefix)]
+
+    def beside_python(folder, names):
+        # what a folder holds besides the way down to the Python installation (a venv under /tmp, say)
+        return [name for name in names
+                if not any(root.startswith(os.path.join(folder, name) + '/') for root in python)]
+
     for path in ('/tmp', '/var', '/home', '/run', '/srv', '/mnt', '/opt', '/media', '/var/lib/postgresql'):
-        probe.attempt('list ' + path, lambda: os.listdir(path), hit=bool)
+        probe.attempt('list ' + path, lambda: os.listdir(path), hit=lambda names, path=path: beside_python(path, names))
     for path in ('/etc/passwd', '/etc/shadow', '/etc/hostname', '/root/.bash_history'):
         probe.attempt('read ' + path, lambda: _read(path))
     clock = _imp('time')

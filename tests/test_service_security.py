@@ -275,7 +275,7 @@ def test_the_parsers_are_bounded_in_number_and_time():
         assert pool.refusal('ok.py', 'x = 1\n') is None
         assert 'SyntaxError' in pool.refusal('bad.py', 'def f(:\n')
         outcome = {}
-        slow = threading.Thread(target=lambda: outcome.update(refusal=pool.refusal('slow.py', '1\n' * 500000)))
+        slow = threading.Thread(target=lambda: outcome.update(refusal=pool.refusal('slow.py', '1\n' * 4_000_000)))
         slow.start()
         deadline = time.monotonic() + 5
         while pool.busy == 0 and time.monotonic() < deadline:
