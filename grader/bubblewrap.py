@@ -156,8 +156,16 @@ def unusable_reason():
 
 
 def version():
+    """bwrap's version line, for the report's isolation line."""
+    return _version_of(bwrap_binary())
+
+
+@functools.lru_cache(maxsize=None)
+def _version_of(binary):
+    """Asked once per binary and process: every child's report names it, and a process per child to ask
+    again would be wasted."""
     try:
-        return subprocess.run([bwrap_binary(), '--version'], capture_output=True, text=True,
+        return subprocess.run([binary, '--version'], capture_output=True, text=True,
                               timeout=10).stdout.strip() or 'bubblewrap'
     except (OSError, subprocess.SubprocessError):
         return 'bubblewrap'
