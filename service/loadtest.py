@@ -56,7 +56,7 @@ def main(argv=None):
 
     from service.db import make_engine, session_factory
     from service.models import Job, Result, Submission
-    from tests.service_support import Server, import_roster
+    from service.loadsupport import Server, import_roster
 
     folder = Path(tempfile.mkdtemp(prefix='nn-load-'))
     db_url = args.db or f"sqlite:///{folder / 'checker.sqlite3'}"

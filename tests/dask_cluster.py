@@ -11,31 +11,13 @@ import os
 import re
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
-DASK = VENV_BIN / 'dask'
-PRELOAD = ['--preload', 'dask_preload.py']
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def environment(**extra):
-    """This process's environment without PYTHONPATH, the venv's commands first on PATH."""
-    env = {name: value for name, value in os.environ.items() if name != 'PYTHONPATH'}
-    env['PATH'] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env.update(extra)
-    return env
+# The cluster itself (processes, environment) is service.loadsupport's: the deadline load test starts one too.
+from service.loadsupport import (DASK, KIT_ROOT, PRELOAD, VENV_BIN, Cluster, environment,  # noqa: F401
+                                 free_port, stop_process)
 
 
 def copy_kit(target):
@@ -68,79 +50,6 @@ def worker_name(job):
     return get_worker().name
 
 
-class Cluster:
-    """``with Cluster(workers=2, log_dir=tmp) as cluster:`` ... ``cluster.address``.  ``kit``: the
-    folder the workers start from (a copy of the kit, say); ``workers=0``: start them with ``add_worker``."""
-
-    def __init__(self, workers=2, log_dir='.', allowed_failures=2, gate_workers=1, kit=KIT_ROOT):
-        self.port, self.log_dir, self.kit = free_port(), Path(log_dir), Path(kit)
-        self.address = f"tcp://127.0.0.1:{self.port}"
-        self.environment = environment(DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=str(allowed_failures),
-                                       DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION='1.0')
-        self.count, self.gate_workers = workers, gate_workers
-        self.scheduler, self.workers = None, []
-
-    def _start(self, name, arguments, cwd):
-        log = open(self.log_dir / f"{name}.log", 'wb')
-        process = subprocess.Popen([str(DASK), *arguments], cwd=cwd, env=self.environment,
-                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
-        log.close()
-        return process
-
-    def start(self, timeout=60):
-        scratch = self.log_dir / 'scheduler-folder'  # not a kit: the scheduler needs none
-        scratch.mkdir(exist_ok=True)
-        self.scheduler = self._start('scheduler', ['scheduler', '--host', '127.0.0.1', '--port', str(self.port),
-                                                    '--dashboard-address', '127.0.0.1:0', '--no-show'], scratch)
-        for index in range(self.count):
-            self.add_worker(gate=index < self.gate_workers)
-        if self.count:
-            self.wait_for_workers(self.count, timeout)
-        return self
-
-    def add_worker(self, gate=False, kit=None, preload=True, name=None):
-        """Start one more worker process (its nanny too) from ``kit`` (default: the cluster's kit folder)."""
-        index = len(self.workers)
-        self.workers.append(self._start(f'worker-{index}', [
-            'worker', self.address, '--nthreads', '1', '--name', name or f'w{index}', '--host', '127.0.0.1',
-            '--dashboard-address', '127.0.0.1:0', '--memory-limit', '0', '--death-timeout', '60',
-            *(['--resources', 'gate=1'] if gate else []), *(PRELOAD if preload else [])], kit or self.kit))
-        return index
-
-    def wait_for_workers(self, count, timeout=60):
-        from distributed import Client
-        with Client(self.address, timeout=f'{timeout}s') as client:
-            client.wait_for_workers(count, timeout=timeout)
-
-    def kill_worker(self, index):
-        """SIGKILL worker ``index`` and its nanny: it does not come back."""
-        os.killpg(self.workers[index].pid, signal.SIGKILL)
-        self.workers[index].wait(timeout=10)
-
-    def kill_scheduler(self):
-        os.killpg(self.scheduler.pid, signal.SIGKILL)
-        self.scheduler.wait(timeout=10)
-
-    def logs(self):
-        return '\n'.join(f"== {path.name}\n{path.read_text(errors='replace')[-3000:]}"
-                         for path in sorted(self.log_dir.glob('*.log')))
-
-    def stop(self):
-        for process in [*self.workers, self.scheduler]:
-            stop_process(process)
-
-    def __enter__(self):
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(self, *exc):
-        self.stop()
-
-
 def start_command(line, cwd, log, env=None, port=None):
     """Start a README command line (``dask ...``) in ``cwd``, its own session, output to ``log``;
     ``port``: put in place of the README's 8786."""
@@ -149,16 +58,6 @@ def start_command(line, cwd, log, env=None, port=None):
     with open(log, 'wb') as output:
         return subprocess.Popen(shlex.split(line), cwd=cwd, env=env or environment(), stdout=output,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-
-
-def stop_process(process):
-    """SIGKILL a process started in its own session, and its group."""
-    if process is not None and process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait(timeout=10)
 
 
 def wait_until(condition, timeout, step=0.1):

@@ -1,25 +1,23 @@
-"""Helpers for the checker service's tests: a throwaway PostgreSQL server, a real server process,
-a roster. Parts that CI must have (PostgreSQL binaries, Chromium) make the tests fail, not skip,
-when the environment variable CI is set and they are missing."""
+"""Helpers for the checker service's tests: a throwaway PostgreSQL server; a real server process and
+a roster (``service.loadsupport``, shared with the load test). Parts that CI must have (PostgreSQL
+binaries, Chromium) make the tests fail, not skip, when the environment variable CI is set and they
+are missing."""
 import contextlib
-import csv
 import glob
 import os
 import pwd
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
+# A roster, a real server: in service.loadsupport (the load test uses them too); imported from here by the tests.
+from service.loadsupport import PYTHON, Server, free_port, import_roster, run_cli, write_roster  # noqa: F401
+
 KIT_ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
 
 
 def require(found, what):
@@ -78,81 +76,6 @@ class Postgres:
         with contextlib.suppress(Exception):
             self._as_user([str(self.bin / 'pg_ctl'), '-D', str(self.data), '-m', 'immediate', '-w', 'stop'])
         shutil.rmtree(self.root, ignore_errors=True)
-
-
-# -- roster and server -------------------------------------------------------------------------
-def write_roster(path, count, prefix='s'):
-    with open(path, 'w', newline='') as file:
-        writer = csv.writer(file)
-        writer.writerow(['id', 'name', 'email'])
-        for index in range(count):
-            writer.writerow([f'{prefix}{index:03d}', f'Student {index}', f'{prefix}{index}@example.edu'])
-    return path
-
-
-def run_cli(*args, cwd=KIT_ROOT, timeout=120):
-    result = subprocess.run([PYTHON, str(KIT_ROOT / 'run.py'), *args], cwd=cwd, capture_output=True, text=True,
-                            timeout=timeout)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
-def import_roster(db_url, tmp_path, count, prefix='s'):
-    """{student id: token} for a new roster of ``count`` students."""
-    roster = write_roster(tmp_path / f'{prefix}-roster.csv', count, prefix)
-    links = tmp_path / f'{prefix}-links.csv'
-    run_cli('roster', 'import', str(roster), '--db', db_url, '--links', str(links))
-    with open(links, newline='') as file:
-        return {row['id']: row['token'] for row in csv.DictReader(file)}
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """``./run.py serve`` in a subprocess on 127.0.0.1 (its output goes to ``log``)."""
-
-    def __init__(self, db_url, folder, *options):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = Path(folder) / f'server-{self.port}.log'
-        env = dict(os.environ, PYTHONUNBUFFERED='1')
-        with open(self.log, 'w') as log:
-            self.process = subprocess.Popen(
-                [PYTHON, str(KIT_ROOT / 'run.py'), 'serve', '--db', db_url, '--port', str(self.port),
-                 '--base-url', self.url, *options], cwd=folder, stdout=log, stderr=subprocess.STDOUT, env=env,
-                start_new_session=True)
-        self.wait_ready()
-
-    def wait_ready(self, timeout=60):
-        import httpx
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the server exited: {self.log.read_text()[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.2)
-        raise AssertionError(f"the server did not start: {self.log.read_text()[-3000:]}")
-
-    def kill(self):
-        """SIGKILL the server's whole process group (uvicorn and any grading child)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(30)
-
-    def stop(self):
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(40)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 REFERENCE_SOURCE = (KIT_ROOT / 'solution.py').read_text()
