@@ -25,6 +25,7 @@ from grader.executor import SchedulerLost, make_executor
 from service import jobs
 from service.config import Settings
 from service.models import Job, Submission, Worker, utcnow
+from service.priority import run_job_gently
 
 log = logging.getLogger('service.worker')
 
@@ -32,7 +33,9 @@ log = logging.getLogger('service.worker')
 class GradingLoop:
     def __init__(self, sessions: sessionmaker, settings: Settings, executor_factory=None):
         self.sessions, self.settings = sessions, settings
-        self.executor_factory = executor_factory or (lambda: make_executor(settings.scheduler, settings.workers))
+        # Grading at a lower CPU priority than this server's requests (service.priority)
+        self.executor_factory = executor_factory or (lambda: make_executor(settings.scheduler, settings.workers,
+                                                                           run=run_job_gently))
         self.executor = None
         self.worker_id = str(uuid.uuid4())
         self.capacity = 1 if settings.scheduler == 'serial' else max(1, settings.workers)
