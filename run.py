@@ -121,10 +121,11 @@ def add_instructor_commands(commands):
 
     command = commands.add_parser('benchmark', help="measure the reference: gates, convolve speed, grading time")
     command.add_argument('what', nargs='*', default=['convolve', 'grading', 'mnist'],
-                         choices=('convolve', 'grading', 'mnist', 'cifar10', 'scale', 'speed', 'autoencoder', 'loaded'))
+                         choices=('convolve', 'grading', 'mnist', 'cifar10', 'scale', 'speed', 'autoencoder', 'loaded', 'deadline'))
     command.add_argument('--json', default='benchmarks.json', help="where to write the figures")
     command.add_argument('--submissions', type=int, default=40, help="scale: how many submissions to grade")
-    command.add_argument('--workers', type=int, default=2, help="scale: local Dask workers to compare with serial")
+    command.add_argument('--workers', type=int, default=2, help="scale: local Dask workers to compare with serial; "
+                                                                "deadline: grading workers")
     add_data_options(command)
     command.set_defaults(handler=benchmark)
 

@@ -8,6 +8,10 @@ cifar10   the same for CIFAR-10 (slow: up to 20 minutes on 2 cores)
 scale     40 submissions' unit sections serially vs on 2 local Dask workers, the executor's per-job overhead,
           and hours to grade 300 students with both gates on 1-64 two-core machines (instructor/scale_benchmark.py)
 loaded    the sandboxed MNIST and bottleneck gates of the references with 3 CPU-bound processes beside them
+deadline  the upload checker through a deadline rush (service.loadtest --deadline): 300 students, most in the
+          last hour (replayed in 4 minutes), hostile and broken files among them; on the server's local
+          workers, on a Dask cluster it starts, and on a null executor (grading that costs no CPU): upload
+          latency, time to the unit report against the queue's fair share, nothing lost or graded twice
 speed     the kit's training loop vs torch CPU, same architectures (MNIST MLP, CIFAR-10 CNN): epoch and
           per-layer ratios, and the share of an epoch the kit's checks cost (about 1.5 minutes)
 """
@@ -163,6 +167,13 @@ def bench_speed(solution, args):
     return speed(solution, args)
 
 
+def bench_deadline(solution, args):
+    """The deadline rush (service/loadtest.py); ``args.workers`` grading workers."""
+    from service.loadtest import DEADLINE_TARGETS, deadline, deadline_options, deadline_verdict
+    runs = deadline(deadline_options(workers=args.workers, executors=['local', 'dask', 'null']))
+    return {'runs': runs, 'targets': DEADLINE_TARGETS, **deadline_verdict(runs)}
+
+
 def bench_scale(solution, args):
     from instructor.scale_benchmark import bench_scale as scale
     figures = getattr(args, 'figures', {})  # gates measured earlier in this run feed the capacity table
@@ -171,7 +182,7 @@ def bench_scale(solution, args):
 
 BENCHMARKS = {'convolve': bench_convolve, 'grading': bench_grading, 'mnist': bench_gate('mnist'),
               'cifar10': bench_gate('cifar10'), 'speed': bench_speed, 'scale': bench_scale,
-              'autoencoder': bench_autoencoder, 'loaded': bench_loaded}
+              'autoencoder': bench_autoencoder, 'loaded': bench_loaded, 'deadline': bench_deadline}
 
 
 def benchmark_command(args):

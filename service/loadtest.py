@@ -487,6 +487,31 @@ def summary(figures):
             + ('OK' if f['ok'] else 'FAILED'))
 
 
+# Targets (issue 23): the upload answered within 300 ms at the 95th percentile while grading runs; the unit
+# report within the queue's FIFO fair share at the 95th percentile (25% above it allowed: the estimate
+# leaves out the time left on the jobs running when an upload comes, and the spread of job times).
+DEADLINE_TARGETS = {'upload_p95_ms': 300.0, 'unit_report_p95_over_fair_share_p95': 1.25}
+
+
+def deadline_verdict(runs):
+    """{'meets_target': ..., 'summary': one line} of the runs (the null executor's is the control, not judged)."""
+    judged = {name: run for name, run in runs.items() if name != 'null'}
+    meets = all(run['ok'] and run['upload_p95_ms'] <= DEADLINE_TARGETS['upload_p95_ms']
+                and run['unit_report_p95_s'] <= DEADLINE_TARGETS['unit_report_p95_over_fair_share_p95']
+                * run['fair_share_p95_s'] for run in judged.values())
+    parts = []
+    for name, run in runs.items():
+        if name == 'null':
+            parts.append(f"null (no grading CPU): upload p95 {run['upload_p95_ms']:.0f} ms")
+            continue
+        parts.append(f"{name}: upload p50/p95/p99 {run['upload_p50_ms']:.0f}/{run['upload_p95_ms']:.0f}/"
+                     f"{run['upload_p99_ms']:.0f} ms, unit report p50/p95 {run['unit_report_p50_s']:g}/"
+                     f"{run['unit_report_p95_s']:g} s (fair share p95 {run['fair_share_p95_s']:g} s), longest queue "
+                     f"{run['longest_queue']}, {run['accepted']} accepted: {len(run['lost'])} lost, "
+                     f"{len(run['graded_more_than_once'])} graded twice")
+    return {'meets_target': meets, 'summary': '; '.join(parts)}
+
+
 def add_deadline_options(parser):
     parser.add_argument('--students', type=int, default=300)
     parser.add_argument('--rush-seconds', type=float, default=240.0,
