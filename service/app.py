@@ -60,6 +60,8 @@ def announce_instructor_token(settings: Settings, token: str) -> None:
 
 
 def create_app(settings: Settings, executor_factory=None) -> FastAPI:
+    from service.course import check_visibility
+    check_visibility(settings.show_before_deadline, settings.show_after_deadline)  # a wrong one: one line, no app
     engine = make_engine(settings.db_url)
     migrate(engine)
     sessions = session_factory(engine)
@@ -83,7 +85,7 @@ def create_app(settings: Settings, executor_factory=None) -> FastAPI:
             parser.close()
             engine.dispose()
 
-    app = FastAPI(title="numpy-nn upload checker", lifespan=lifespan, docs_url=None, redoc_url=None,
+    app = FastAPI(title="upload checker", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.state.settings, app.state.sessions, app.state.engine = settings, sessions, engine
     app.state.grading = None

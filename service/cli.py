@@ -8,7 +8,7 @@ from grader.course_policy import SettingsError, add_policy_options, policy_from_
 from grader.private_files import open_private
 from grader.sandbox import add_sandbox_options, require_sandbox
 from service.config import Settings
-from service.course import open_course, parse_deadline, parse_timezone, show_time
+from service.course import check_visibility, open_course, parse_deadline, parse_timezone, show_time
 
 
 def add_db_option(command):
@@ -32,6 +32,14 @@ def add_service_commands(commands, add_data_options):
                                             "in the database for the next starts and for gradebook ('none' clears it)")
     command.add_argument('--timezone', help="the course's time zone (IANA name, e.g. Europe/Berlin): a --deadline "
                                             "without an offset is in it, and the deadline is shown in it")
+    command.add_argument('--show-before-deadline', metavar='LEVEL',
+                         help="what a student sees of a failed hidden case before the deadline: verdict (the "
+                              "section's verdict only), case (which case of how many failed, its kind of check and "
+                              "what differed), diagnosis (and the likely mistake: the default) or input (and the "
+                              "case's input, the smallest failing one); kept in the database like --deadline")
+    command.add_argument('--show-after-deadline', metavar='LEVEL',
+                         help="the same once the deadline has passed (default: input); at least "
+                              "--show-before-deadline's level")
     command.add_argument('--per-hour', type=int, default=6, help="uploads per student per hour (0: no limit)")
     command.add_argument('--attempts-per-hour', type=int, default=30,
                          help="uploads a student may try per hour, refused files included (each is parsed; 0: no limit)")
@@ -109,6 +117,11 @@ def serve(args):
         parse_timezone(args.timezone)
     if args.deadline and args.deadline.strip().lower() != 'none':
         parse_deadline(args.deadline, args.timezone)  # a wrong one stops here, before anything is written
+    for level in (args.show_before_deadline, args.show_after_deadline):  # so does a wrong level
+        if level is not None:
+            check_visibility(level, level)
+    if args.show_before_deadline is not None and args.show_after_deadline is not None:
+        check_visibility(args.show_before_deadline, args.show_after_deadline)
     settings = Settings(db_url=args.db, assignment=args.assignment, scheduler=args.scheduler, workers=args.workers or os.cpu_count() or 1,
                         sections=args.sections, deadline=None, per_hour=args.per_hour,
                         rate_per_second=args.rate, base_url=args.base_url or f"http://{args.host}:{args.port}",
@@ -127,10 +140,14 @@ def serve(args):
                 f"({'; '.join(dict.fromkeys(missing.values()))}): give --data-dir DIR (and --allow-unverified "
                 f"for a local copy that is not the official file), or serve without gates: --sections units")
     _, course, _ = open_course(args.db, args.assignment, create=True, deadline=args.deadline,
-                               zone_name=args.timezone)
+                               zone_name=args.timezone, show_before=args.show_before_deadline,
+                               show_after=args.show_after_deadline)
     settings.deadline = course.deadline
+    settings.show_before_deadline, settings.show_after_deadline = course.show_before_deadline, course.show_after_deadline
     print(f"Course '{course.assignment}' in {describe_db(args.db)}; "
-          + (f"deadline {show_time(course.deadline)}" if course.deadline else "no deadline"), flush=True)
+          + (f"deadline {show_time(course.deadline)}" if course.deadline else "no deadline")
+          + f"; a failed hidden case shows students: {course.show_before_deadline}"
+          + (f" before the deadline, {course.show_after_deadline} after it" if course.deadline else ''), flush=True)
     app = create_app(settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level='info', proxy_headers=bool(args.trust_proxy),
                 forwarded_allow_ips=args.trust_proxy or '127.0.0.1', timeout_graceful_shutdown=30)

@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional
 
+from assignments import DEFAULT as DEFAULT_ASSIGNMENT
 from grader.course_policy import CoursePolicy
 
 MAX_UPLOAD_BYTES = 1 << 20          # the largest solution.py accepted (1 MiB)
@@ -12,11 +13,13 @@ MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + (64 << 10)  # multipart overhead on top; 
 @dataclass
 class Settings:
     db_url: str = 'sqlite:///checker.sqlite3'
-    assignment: str = 'numpy-nn'      # the homework this course grades (assignments.ASSIGNMENTS)
+    assignment: str = DEFAULT_ASSIGNMENT  # the homework this course grades (assignments.ASSIGNMENTS)
     scheduler: str = 'local'          # executor kind for grader.executor.make_executor: local, serial or an address
     workers: int = 2                  # grading jobs in flight at once
     sections: Optional[list] = None   # sections to grade (None: all)
     deadline: Optional[datetime] = None  # aware datetime; later submissions are flagged late
+    show_before_deadline: str = 'diagnosis'  # what a student sees of a failed hidden case (service.course.VISIBILITY_LEVELS)
+    show_after_deadline: str = 'input'       # ... once the deadline has passed
     per_hour: int = 6                 # uploads per student per rolling hour
     rate_per_second: float = 10.0     # HTTP requests per client address per second (0: no limit)
     rate_burst: int = 40
@@ -35,6 +38,11 @@ class Settings:
     parse_timeout: float = 10.0       # seconds a parse may take before the upload is refused
     check_interface: bool = True      # refuse uploads without the assignment's classes/functions (service.preflight)
     state_dir: Optional[str] = None   # the session secret's folder (default: the SQLite file's, else the current)
+
+    def student_level(self, now=None) -> str:
+        """What a student sees of a failed hidden case now (the pages and the API alike)."""
+        from service.course import student_level
+        return student_level(self.show_before_deadline, self.show_after_deadline, self.deadline, now)
 
     @property
     def homework(self):

@@ -6,6 +6,10 @@ results would be read against the wrong points table), and commands that only re
 (``gradebook``, ``roster token``) refuse a database that does not exist instead of creating an empty
 one.  The deadline is kept as the instructor gave it (ISO 8601 with its offset), shown in its own
 zone (or the course's ``--timezone``), and compared as one instant everywhere.
+
+What a student sees of a failed hidden case is a course setting too, one level before the deadline
+and one after it (Gradescope's visibility rule; ``serve --show-before-deadline/--show-after-deadline``,
+kept in the course row): each level shows what the one before it shows, and more (VISIBILITY_LEVELS).
 """
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,6 +25,15 @@ from service.models import Course, Job, Person, Result
 
 NO_DEADLINE = 'none'  # --deadline none: the course has no deadline (any more)
 
+# What a student sees of a failed hidden case, least first; each level adds to the one before it.
+VISIBILITY_LEVELS = {
+    'verdict': "the section's verdict and points only",
+    'case': "which hidden case failed (its number of the section's count), its kind of check and what differed",
+    'diagnosis': "... and the likely mistake, where one was diagnosed",
+    'input': "... and the case's input: its description and the smallest failing input",
+}
+SHOW_BEFORE_DEADLINE, SHOW_AFTER_DEADLINE = 'diagnosis', 'input'  # the defaults: inputs only after the deadline
+
 
 class CourseError(SettingsError):
     """The database is not the course asked for (missing, not a checker database, another assignment)."""
@@ -31,6 +44,8 @@ class CourseInfo:
     assignment: str
     deadline: Optional[datetime]    # aware; in the course's time zone, else with the offset it was given with
     timezone: Optional[str]
+    show_before_deadline: str = SHOW_BEFORE_DEADLINE
+    show_after_deadline: str = SHOW_AFTER_DEADLINE
 
 
 # -- settings given on the command line ------------------------------------------------------------
@@ -59,6 +74,27 @@ def parse_deadline(text, zone_name=None):
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=parse_timezone(zone_name) or timezone.utc)
     return moment
+
+
+def check_visibility(before, after):
+    """(before, after) when both are visibility levels and ``before`` shows no more than ``after``;
+    SettingsError (one line) otherwise."""
+    levels = list(VISIBILITY_LEVELS)
+    for flag, level in (('--show-before-deadline', before), ('--show-after-deadline', after)):
+        if level not in VISIBILITY_LEVELS:
+            raise SettingsError(f"{flag} {level!r}: expected one of {', '.join(map(repr, levels))} (what a student "
+                                f"sees of a failed hidden case, least first)")
+    if levels.index(before) > levels.index(after):
+        raise SettingsError(f"--show-before-deadline {before!r} shows more than --show-after-deadline {after!r}: "
+                            f"students would see less of a hidden case after the deadline than before it")
+    return before, after
+
+
+def student_level(before, after, deadline, now=None):
+    """What a student sees of a failed hidden case now: ``after`` once the deadline has passed, else ``before``
+    (also when the course has no deadline)."""
+    from service.models import utcnow
+    return after if deadline is not None and (now or utcnow()) >= deadline else before
 
 
 def course_deadline(stored, zone_name):
@@ -143,12 +179,15 @@ def check_assignment(db, assignment, where='this database'):
 def info(course, assignment):
     if course is None:
         return CourseInfo(assignment, None, None)
-    return CourseInfo(course.assignment, course_deadline(course.deadline, course.timezone), course.timezone)
+    return CourseInfo(course.assignment, course_deadline(course.deadline, course.timezone), course.timezone,
+                      course.show_before_deadline or SHOW_BEFORE_DEADLINE,
+                      course.show_after_deadline or SHOW_AFTER_DEADLINE)
 
 
-def claim(sessions, assignment, where, deadline=None, zone_name=None):
-    """Record (first start) or check the course of this database; ``deadline`` (text, or NO_DEADLINE)
-    and ``zone_name`` replace the stored ones when given.  Returns the CourseInfo."""
+def claim(sessions, assignment, where, deadline=None, zone_name=None, show_before=None, show_after=None):
+    """Record (first start) or check the course of this database; ``deadline`` (text, or NO_DEADLINE),
+    ``zone_name`` and the visibility levels replace the stored ones when given (the levels are checked
+    together with the stored one they are paired with).  Returns the CourseInfo."""
     for attempt in range(2):
         try:
             with sessions.begin() as db:
@@ -162,6 +201,10 @@ def claim(sessions, assignment, where, deadline=None, zone_name=None):
                 if deadline is not None:
                     course.deadline = None if deadline.strip().lower() == NO_DEADLINE else \
                         parse_deadline(deadline, course.timezone).isoformat()
+                if show_before is not None or show_after is not None:
+                    course.show_before_deadline, course.show_after_deadline = check_visibility(
+                        show_before or course.show_before_deadline or SHOW_BEFORE_DEADLINE,
+                        show_after or course.show_after_deadline or SHOW_AFTER_DEADLINE)
                 db.flush()
                 return info(course, assignment)
         except IntegrityError:  # another process recorded it first: check theirs
@@ -170,7 +213,7 @@ def claim(sessions, assignment, where, deadline=None, zone_name=None):
     raise AssertionError('unreachable')
 
 
-def open_course(url, assignment, create=False, deadline=None, zone_name=None):
+def open_course(url, assignment, create=False, deadline=None, zone_name=None, show_before=None, show_after=None):
     """(sessionmaker, CourseInfo, created) for the course database at ``url``.
 
     ``create``: a missing SQLite file is made (0600, only its owner can read students' code) and the
@@ -201,7 +244,7 @@ def open_course(url, assignment, create=False, deadline=None, zone_name=None):
     migrate(engine)
     sessions = session_factory(engine)
     if create:
-        return sessions, claim(sessions, assignment, where, deadline, zone_name), created
+        return sessions, claim(sessions, assignment, where, deadline, zone_name, show_before, show_after), created
     with sessions() as db:
         course = check_assignment(db, assignment, where)
         if course is None and db.scalar(select(Person.id).limit(1)) is None:

@@ -65,6 +65,7 @@ class Submission(Base):
     person: Mapped[Person] = relationship(back_populates='submissions')
     jobs: Mapped[list['Job']] = relationship(back_populates='submission', order_by='Job.id')
     results: Mapped[list['Result']] = relationship(back_populates='submission', order_by='Result.id')
+    regrades: Mapped[list['Regrade']] = relationship(back_populates='submission', order_by='Regrade.id')
 
 
 class Job(Base):
@@ -111,6 +112,10 @@ class Result(Base):
     reason: Mapped[str] = mapped_column(Text, default='')
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     warnings: Mapped[list] = mapped_column(JSON, default=list)
+    # the report's parts kept apart (service.visibility): {'findings': [...], 'diagnosis': str,
+    # 'smallest_case': str, 'case': {'name', 'number', 'count', 'kind'} of the hidden case that failed, or None,
+    # 'cases': the number of hidden cases}; None for results recorded before revision 0005
+    detail: Mapped[Optional[dict]] = mapped_column(JSON, nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates='results')
@@ -149,6 +154,9 @@ class Course(Base):
     assignment: Mapped[str] = mapped_column(String(64))
     deadline: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
     timezone: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    # what a student sees of a failed hidden case before / after the deadline (None: the default)
+    show_before_deadline: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)
+    show_after_deadline: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -171,3 +179,18 @@ class UploadAttempt(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index('ix_upload_attempts_person_time', 'person_id', 'created_at'),)
+
+
+class Regrade(Base):
+    """A re-grade of a submission and the results it replaced (``previous``: one dict per section, as
+    ``service.drift.snapshot`` writes it). When the new verdicts or points differ, the gradebook flags
+    the submission with both side by side, and its student keeps seeing the previous result until an
+    instructor releases the new one (``released_at``)."""
+    __tablename__ = 'regrades'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey('submissions.id'), index=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    previous: Mapped[list] = mapped_column(JSON)
+    released_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, nullable=True)
+
+    submission: Mapped[Submission] = relationship(back_populates='regrades')

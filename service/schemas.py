@@ -30,6 +30,18 @@ class SubmissionCreated(BaseModel):
     status_url: str   # this API's view of it
 
 
+class FailedCaseOut(BaseModel):
+    number: int                    # the first hidden case that failed: "hidden case 3 of 6 failed: <kind>"
+    count: int
+    kind: str                      # its kind of check
+    input: Optional[str] = None    # its input, where the course shows it now
+
+
+class WithheldOut(BaseModel):
+    after_deadline: list[str] = []  # not shown now, shown once the deadline has passed
+    never: list[str] = []           # not shown to students in this course
+
+
 class SectionOut(BaseModel):
     name: str
     number: str
@@ -41,6 +53,11 @@ class SectionOut(BaseModel):
     reason: str
     warnings: list[str]
     seconds: float
+    failed_case: Optional[FailedCaseOut] = None
+    hidden_cases: Optional[int] = None      # how many hidden cases the section has, where known
+    diagnosis: Optional[str] = None         # the likely mistake, where shown
+    smallest_case: Optional[str] = None     # the smallest failing input, where shown
+    withheld: Optional[WithheldOut] = None  # what is not shown now of a failed hidden case
 
 
 class SubmissionOut(BaseModel):
@@ -59,6 +76,9 @@ class SubmissionOut(BaseModel):
     checker_failed: bool = False           # the checker failed on it (not the submission): it costs no upload
     waiting_for_checker: bool = False      # ... and it waits to be graded again
     retry_at: Optional[datetime] = None
+    shown: str = 'all'                     # what the reader sees of a failed hidden case (service.course levels)
+    held: bool = False                     # a re-grade's new result awaits an instructor: the previous one is shown
+    drift: Optional[dict] = None           # instructors: the last re-grade's old and new results (service.drift)
     sections: list[SectionOut]
 
 

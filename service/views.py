@@ -1,9 +1,10 @@
 """What the pages and the API show of a submission: its state, queue position and points table.
 
-Students see the verdicts and reasons of ``./run.py grade`` with the names of hidden cases taken
-out (they describe the hidden scenarios); instructors see everything.
+Students see the verdicts and reasons of ``./run.py grade`` as the course's visibility level allows
+(service.visibility: a failed hidden case by its number, count and kind of check; its input only
+where the level says), and, while a re-grade of theirs changed something an instructor has not yet
+released (service.drift), the result from before it; instructors see everything.
 """
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional
@@ -12,18 +13,12 @@ from sqlalchemy.orm import Session
 
 import assignments
 from service import jobs
-from service.models import Submission
+from service.drift import Drift, Recorded, drift_of, held as held_back, latest
+from service.models import Submission, utcnow
+from service.visibility import Shown, redact, shown
 
-HIDDEN_CASE = re.compile(r"case '(?:[^'\\]|\\.)*?': ")
-SERVER_PATH = re.compile(r"(?<![\w.:/])(?:~|/)[\w.+@-]*(?:/[\w.+@-]+)+/?")  # /root/.cache/..., ~/.cache/...
 DATA_MISSING = ("not graded yet: the checker's data for this gate is missing on the server (not a problem of your "
                 "solution); the course staff will re-grade it")
-
-
-def redact(reason: str) -> str:
-    """A reason as a student may read it: "case 'lr=0.1, ...': values differ" -> "a hidden case: values differ";
-    the server's own paths (its data folders, the sandbox) are taken out."""
-    return SERVER_PATH.sub('<server path>', HIDDEN_CASE.sub('a hidden case: ', reason))
 
 
 @dataclass
@@ -38,6 +33,7 @@ class SectionRow:
     reason: str = ''
     warnings: list = field(default_factory=list)
     seconds: float = 0.0
+    shown: Optional[Shown] = None   # the reason's parts as this reader may see them
 
 
 @dataclass
@@ -55,6 +51,9 @@ class SubmissionView:
     isolation: list
     checker_failed: bool = False     # the grading machinery failed on it (ours): it does not count against the hour
     retry_at: Optional[datetime] = None  # while it waits to be tried again after such a failure
+    level: Optional[str] = None      # what the reader sees of a failed hidden case (None: an instructor, all)
+    held: bool = False               # a re-grade's new result awaits an instructor: the previous one is shown
+    drift: Optional[Drift] = None  # for instructors: the last re-grade's old and new results
 
     @property
     def waiting_for_checker(self) -> bool:
@@ -79,26 +78,43 @@ class SubmissionView:
                 'max_total': self.max_total, 'isolation': self.isolation, 'checker_failed': self.checker_failed,
                 'waiting_for_checker': self.waiting_for_checker,
                 'retry_at': self.retry_at.isoformat() if self.retry_at else None,
+                'shown': self.level or 'all', 'held': self.held,
+                'drift': self.drift.as_json() if self.drift else None,
                 'sections': [{'name': r.name, 'number': r.number, 'title': r.title, 'state': r.state,
                               'verdict': r.verdict, 'points': r.points, 'max_points': r.max_points,
-                              'reason': r.reason, 'warnings': r.warnings, 'seconds': r.seconds} for r in self.rows]}
+                              'reason': r.reason, 'warnings': r.warnings, 'seconds': r.seconds,
+                              **(r.shown.as_json() if r.shown else {})} for r in self.rows]}
 
 
 def submission_view(db: Session, submission: Submission, deadline: Optional[datetime], for_instructor: bool,
-                    assignment: Optional[str] = None) -> SubmissionView:
+                    assignment: Optional[str] = None, level: Optional[str] = None,
+                    later_level: Optional[str] = None) -> SubmissionView:
+    """The submission as an instructor (``for_instructor``) or its student sees it.  A student sees a failed
+    hidden case at ``level`` (service.course.VISIBILITY_LEVELS; None: the most a student may see before
+    the deadline by default); ``later_level``, while the deadline is ahead, what they will see after it.
+    Settings.student_level() and Settings.show_after_deadline give both."""
+    if not for_instructor and level is None:
+        from service.course import SHOW_BEFORE_DEADLINE
+        level = SHOW_BEFORE_DEADLINE
     results = {result.section: result for result in submission.results}
     job_of = {name: job for job in submission.jobs for name in job.sections}
     open_jobs = [job for job in submission.jobs if job.state in jobs.OPEN_STATES]
+    held = not for_instructor and held_back(submission)
+    if held:  # the student keeps the result from before the re-grade until an instructor releases the new one
+        results, open_jobs = {entry['section']: Recorded(entry) for entry in latest(submission).previous}, []
     show = (lambda text: text) if for_instructor else redact
     rows = []
     for section in assignments.get(assignment).sections:
         result, job = results.get(section.name), job_of.get(section.name)
         if result is not None:
-            reason = DATA_MISSING if result.verdict == 'data missing' and not for_instructor else show(result.reason)
+            parts = shown(result, assignment, None if for_instructor else level,
+                          None if for_instructor or later_level == level else later_level)
+            reason = DATA_MISSING if result.verdict == 'data missing' and not for_instructor else parts.reason
             rows.append(SectionRow(section.name, section.number, section.title, 'done', result.verdict, result.points,
                                    result.max_points, reason, [show(w) for w in result.warnings],
-                                   result.seconds))
-        elif job is not None:
+                                   result.seconds, None if result.verdict == 'data missing' and not for_instructor
+                                   else parts))
+        elif job is not None and not held:
             rows.append(SectionRow(section.name, section.number, section.title,
                                    'grading' if job.state == 'running' else 'queued', max_points=section.points))
     positions = [jobs.queue_position(db, job) for job in open_jobs if job.state == 'queued']
@@ -111,5 +127,15 @@ def submission_view(db: Session, submission: Submission, deadline: Optional[date
                           submission.size, submission.created_at,
                           bool(deadline and submission.created_at > deadline), state,
                           min(positions) if positions else None, rows, isolation,
-                          any(job.checker_failures for job in submission.jobs), min(retries) if retries else None)
+                          any(job.checker_failures for job in submission.jobs), min(retries) if retries else None,
+                          None if for_instructor else level, held,
+                          drift_of(submission) if for_instructor else None)
+
+
+def student_view(db: Session, submission: Submission, settings) -> SubmissionView:
+    """The submission as its student sees it now (the pages and the API alike)."""
+    now = utcnow()
+    ahead = settings.deadline is not None and now < settings.deadline  # what a student will see after it
+    return submission_view(db, submission, settings.deadline, False, settings.assignment, settings.student_level(now),
+                           settings.show_after_deadline if ahead else None)
 

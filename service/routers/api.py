@@ -12,7 +12,9 @@ from service.routers.pages import own_submission
 from service.schemas import LimitsOut, Me, QueueOut, RegradeOut, SubmissionBrief, SubmissionCreated, SubmissionOut
 from service.submitting import receive_upload
 from service.uploads import UploadRefused
-from service.views import submission_view
+from service.drift import release
+from service.gradebook import course_drift
+from service.views import student_view, submission_view
 
 router = APIRouter(prefix='/api')
 
@@ -54,7 +56,7 @@ def list_submissions(person: Person = Depends(api_person), db: Session = Depends
                      settings: Settings = Depends(get_settings)):
     submissions = db.scalars(select(Submission).where(Submission.person_id == person.id)
                              .order_by(Submission.id)).all()
-    views = [submission_view(db, s, settings.deadline, False, settings.assignment) for s in submissions]
+    views = [student_view(db, s, settings) for s in submissions]
     return [SubmissionBrief(id=v.id, created_at=v.created_at, state=v.state, total=v.total, max_total=v.max_total)
             for v in views]
 
@@ -63,8 +65,9 @@ def list_submissions(person: Person = Depends(api_person), db: Session = Depends
 def get_submission(submission_id: int, person: Person = Depends(api_person), db: Session = Depends(get_db),
                    settings: Settings = Depends(get_settings)):
     submission = own_submission(db, person, submission_id)
-    return submission_view(db, submission, settings.deadline, person.is_instructor,
-                           settings.assignment).as_json()
+    if person.is_instructor:
+        return submission_view(db, submission, settings.deadline, True, settings.assignment).as_json()
+    return student_view(db, submission, settings).as_json()  # what the page shows: the same rule
 
 
 @router.post('/submissions/{submission_id}/regrade', response_model=RegradeOut)
@@ -76,6 +79,24 @@ def regrade_one(submission_id: int, request: Request, _: Person = Depends(api_in
     db.commit()
     request.app.state.grading and request.app.state.grading.notify()
     return RegradeOut(queued=outcome.queued, busy=outcome.busy)
+
+
+@router.get('/drift')
+def drift(_: Person = Depends(api_instructor), db: Session = Depends(get_db)):
+    """Submissions whose last re-grade changed a verdict or points, not yet released to their students:
+    the old and the new result of every section side by side."""
+    return [found.as_json() for found in course_drift(db)]
+
+
+@router.post('/submissions/{submission_id}/release')
+def release_one(submission_id: int, _: Person = Depends(api_instructor), db: Session = Depends(get_db)):
+    """Show the student the new result of a re-grade that changed it (flagged in the gradebook)."""
+    submission = db.get(Submission, submission_id)
+    if submission is None:
+        raise HTTPException(404, "no such submission")
+    released = release(db, [submission])
+    db.commit()
+    return {'released': released}
 
 
 @router.get('/queue', response_model=QueueOut)

@@ -11,7 +11,7 @@ from service.models import Person, Submission
 from service.submitting import receive_upload
 from service.templating import render
 from service.uploads import UploadRefused
-from service.views import submission_view
+from service.views import student_view
 
 router = APIRouter()
 
@@ -28,7 +28,7 @@ def own_submission(db: Session, person: Person, submission_id: int) -> Submissio
 def home_context(db: Session, person: Person, settings: Settings) -> dict:
     submissions = db.scalars(select(Submission).where(Submission.person_id == person.id)
                              .order_by(Submission.id.desc())).all()
-    return {'person': person, 'views': [submission_view(db, s, settings.deadline, False, settings.assignment) for s in submissions],
+    return {'person': person, 'views': [student_view(db, s, settings) for s in submissions],
             'deadline': settings.deadline, 'per_hour': settings.per_hour, 'max_bytes': MAX_UPLOAD_BYTES,
             'limits': jobs.hour_limits(db, person, settings.per_hour, settings.attempts_per_hour)}
 
@@ -54,8 +54,8 @@ def upload(request: Request, file: UploadFile = File(None), person: Person = Dep
 def submission_page(request: Request, submission_id: int, person: Person = Depends(page_person),
                     db: Session = Depends(get_db), settings: Settings = Depends(get_settings)):
     submission = own_submission(db, person, submission_id)
-    view = submission_view(db, submission, settings.deadline, False, settings.assignment)
-    return render(request, 'submission.html', person=person, view=view)
+    view = student_view(db, submission, settings)
+    return render(request, 'submission.html', person=person, view=view, deadline=settings.deadline)
 
 
 @router.get('/submissions/{submission_id}/status')
@@ -63,5 +63,5 @@ def submission_status(request: Request, submission_id: int, person: Person = Dep
                       db: Session = Depends(get_db), settings: Settings = Depends(get_settings)):
     """The report part of the page alone, polled by the page's script while grading goes on."""
     submission = own_submission(db, person, submission_id)
-    view = submission_view(db, submission, settings.deadline, False, settings.assignment)
-    return render(request, '_report.html', person=person, view=view)
+    view = student_view(db, submission, settings)
+    return render(request, '_report.html', person=person, view=view, deadline=settings.deadline)
