@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 import assignments
 from service.models import Job, Person, Result, Submission, UploadAttempt, Worker, utcnow
 from service.uploads import CheckedUpload, UploadRefused
+from service.visibility import result_detail
 
 MAX_ATTEMPTS = 3  # a job whose worker died this many times while running it is recorded as crashed
 OPEN_STATES = ('queued', 'running')
@@ -222,7 +223,7 @@ def add_results(db: Session, job: Job, report: Optional[dict], error: Optional[s
         db.add(Result(submission_id=job.submission_id, job_id=job.id, section=name, verdict=entry['verdict'],
                       points=float(entry['points']), max_points=float(entry['max_points']),
                       reason=entry.get('reason') or '', seconds=float(entry.get('seconds') or 0.0),
-                      warnings=list(entry.get('warnings') or [])))
+                      warnings=list(entry.get('warnings') or []), detail=result_detail(assignment, name, entry)))
 
 
 def give_up_on_repeat_crashes(db: Session, assignment: Optional[str] = None) -> int:
@@ -303,7 +304,8 @@ class RegradeOutcome:
 
 def regrade(db: Session, submission_ids: list, sections: list, assignment: Optional[str] = None) -> RegradeOutcome:
     """Forget the results of these submissions and queue them again (those still being graded are
-    left alone and listed in ``busy``). Committed by the caller.  A database of another assignment's
+    left alone and listed in ``busy``); the results replaced are kept in a ``Regrade`` row, to flag a
+    re-grade that changes them (service.drift). Committed by the caller.  A database of another assignment's
     course is refused (service.course.CourseError): its results would be replaced by the wrong sections."""
     if assignment is not None:
         from service.course import check_assignment
@@ -312,8 +314,13 @@ def regrade(db: Session, submission_ids: list, sections: list, assignment: Optio
                                                           Job.state.in_(OPEN_STATES))).all())
     queued = [sid for sid in submission_ids if sid not in busy]
     if queued:
+        from service.drift import record_regrade
+        submissions = db.scalars(select(Submission).where(Submission.id.in_(queued))).all()
+        for submission in submissions:  # the results replaced, kept to compare with (service.drift)
+            record_regrade(db, submission)
+        db.flush()
         db.execute(delete(Result).where(Result.submission_id.in_(queued)))
-        for submission in db.scalars(select(Submission).where(Submission.id.in_(queued))).all():
+        for submission in submissions:
             add_jobs(db, submission, sections, assignment)
     db.flush()
     return RegradeOutcome(queued, sorted(busy))

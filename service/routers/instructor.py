@@ -11,7 +11,8 @@ from service import jobs
 from service.config import Settings
 from service.dependencies import check_csrf, get_db, get_settings, instructor_page
 from service.charts import gradebook_charts
-from service.gradebook import csv_text, gradebook, upload_times
+from service.drift import release
+from service.gradebook import course_drift, csv_text, gradebook, upload_times
 from service.models import Job, Person, Submission, Worker, utcnow
 from service.templating import render
 from service.uploads import attachment_header, safe_filename
@@ -27,7 +28,7 @@ def gradebook_page(request: Request, person: Person = Depends(instructor_page), 
     sections = [settings.homework.by_name[name] for name in settings.grade_sections]
     charts = gradebook_charts(rows, sections, upload_times(db), settings.deadline)
     return render(request, 'gradebook.html', person=person, rows=rows, sections=sections, deadline=settings.deadline,
-                  message=request.query_params.get('message'), charts=charts)
+                  message=request.query_params.get('message'), charts=charts, drift=course_drift(db))
 
 
 @router.get('/gradebook.csv')
@@ -103,6 +104,28 @@ def regrade_all(request: Request, _: Person = Depends(instructor_page), db: Sess
     if outcome.busy:
         message += f", {len(outcome.busy)} still being graded were left alone"
     return RedirectResponse(f'/instructor?message={message}', status_code=303)
+
+
+@router.post('/submissions/{submission_id}/release', dependencies=[Depends(check_csrf)])
+def release_one(submission_id: int, _: Person = Depends(instructor_page), db: Session = Depends(get_db)):
+    """Show the student the new result of a re-grade that changed it."""
+    submission = db.get(Submission, submission_id)
+    if submission is None:
+        raise HTTPException(404, "no such submission")
+    released = release(db, [submission])
+    db.commit()
+    message = 'the new result is shown to the student' if released else 'nothing to release'
+    return RedirectResponse(f'/instructor?message={message}#drift', status_code=303)
+
+
+@router.post('/release-all', dependencies=[Depends(check_csrf)])
+def release_all(_: Person = Depends(instructor_page), db: Session = Depends(get_db)):
+    """Release every flagged re-grade's new result to its student."""
+    ids = [found.submission_id for found in course_drift(db)]
+    released = release(db, db.scalars(select(Submission).where(Submission.id.in_(ids))).all()) if ids else []
+    db.commit()
+    return RedirectResponse(f'/instructor?message={len(released)} new results released to their students',
+                            status_code=303)
 
 
 @router.get('/queue')
