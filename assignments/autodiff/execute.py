@@ -217,7 +217,9 @@ def run_scenario(solution, scenario):
             outputs[name] = as_number(value, what) if number else as_output(value, what)
 
     try:
-        with np.errstate(all='ignore'):  # an overflow shows as inf or NaN in the outputs, which the comparison names
+        # as interface.py sets it for the student: an overflow, a division by zero or an invalid operation raises
+        # (FloatingPointError names it: a runtime error), underflow is silent
+        with np.errstate(all='raise', under='ignore'):
             RUNNERS[scenario['kind']](solution, scenario, record)
     except StepFailed as failure:
         return outputs, str(failure)

@@ -14,8 +14,15 @@ read-only: return new arrays, never modify the ones you are given.
 A network is a list of layers ``params = [(W1, b1), (W2, b2), ..., (WL, bL)]``: dense layers,
 ReLU after every one but the last, log-softmax after the last.  Its gradient is a list of the
 same shape, ``[(dW1, db1), ..., (dWL, dbL)]``.
+
+Floating-point errors raise (``np.seterr`` below, as in the course's first kit): an overflow, a
+division by zero or an invalid operation (log of a negative number, inf - inf) stops your code with
+a FloatingPointError that names the operation, where it would otherwise go on with inf or NaN.
+Underflow (exp of a very negative number becoming 0) is fine and stays silent.
 """
 import numpy as np
+
+np.seterr(all='raise', under='ignore')
 
 
 def one_hot(labels, num_classes):
