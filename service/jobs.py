@@ -268,13 +268,18 @@ def heartbeat(db: Session, worker: Worker, in_flight: int) -> None:
 
 
 def requeue_stale(db: Session, stale_after: float, now: Optional[datetime] = None) -> int:
-    """Queue again the running jobs of workers that stopped or went silent (a killed server); commits."""
+    """Queue again the running jobs of workers that stopped or went silent (a killed server); commits.
+    A lost worker is the checker's failure, not the student's: counted in ``checker_failures``, so the upload
+    does not count against the hour and the student's page says the failure was ours (tried again at once)."""
     now = now or utcnow()
     dead = select(Worker.id).where((Worker.last_seen < now - timedelta(seconds=stale_after)) | Worker.stopped)
     orphaned = select(Job.id).where(Job.state == 'running',
                                     Job.worker_id.in_(dead) | Job.worker_id.not_in(select(Worker.id)))
     count = db.execute(update(Job).where(Job.id.in_(orphaned))
-                       .values(state='queued', lease=None, worker_id=None, started_at=None)).rowcount
+                       .values(state='queued', lease=None, worker_id=None, started_at=None,
+                               checker_failures=Job.checker_failures + 1,
+                               error="checker failure: the grading worker was lost while grading this "
+                                     "(a killed or silent server); queued again")).rowcount
     db.commit()
     return count
 

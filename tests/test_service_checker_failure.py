@@ -91,3 +91,54 @@ def test_retry_later_backs_off_and_keeps_the_lease_rule(tmp_path):
         assert jobs.give_up_on_repeat_crashes(db) == 0  # checker failures are not worker deaths
     assert waits == [10, 20, 40]
     engine.dispose()
+
+
+def test_a_server_killed_mid_job_costs_the_student_nothing(tmp_path):
+    """The real server (SIGKILL) while it grades a student's only upload of the hour: restarted, it grades
+    the upload again; the upload is still free, nothing crashed, and the page says the failure was ours."""
+    import httpx
+
+    from service.db import make_engine, session_factory
+    from tests.service_support import REFERENCE_SOURCE, Server, import_roster
+    db_url = f"sqlite:///{tmp_path / 'checker.sqlite3'}"
+    token = import_roster(db_url, tmp_path, 1)['s000']
+    options = ['--scheduler', 'serial', '--sections', 'relu', 'flatten', 'sgd', '--rate', '0', '--stale-after', '3',
+               '--per-hour', '1']
+    server = Server(db_url, tmp_path, *options)
+    engine = make_engine(db_url)
+    sessions = session_factory(engine)
+    try:
+        created = httpx.post(f"{server.url}/api/submissions", headers=bearer(token), timeout=30,
+                             files={'file': ('solution.py', REFERENCE_SOURCE.encode())})
+        assert created.status_code == 201, created.text
+        limits = httpx.get(f"{server.url}/api/limits", headers=bearer(token), timeout=30).json()
+        assert (limits['attempts_left'], limits['used']) == (0, 1)  # one upload this hour, and it is in use
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with sessions() as db:
+                if db.scalar(select(Job.state)) == 'running':
+                    break
+            time.sleep(0.05)
+        server.kill()  # mid-job
+        with sessions() as db:
+            assert db.scalar(select(Job.state)) == 'running' and db.scalar(select(Result)) is None
+        server = Server(db_url, tmp_path, *options)
+        url = f"{server.url}{created.json()['status_url']}"
+        deadline = time.monotonic() + 120
+        while (report := httpx.get(url, headers=bearer(token), timeout=30).json())['state'] != 'done':
+            assert time.monotonic() < deadline, report
+            time.sleep(0.3)
+        assert {section['verdict'] for section in report['sections']} == {'passed'}
+        assert report['total'] == report['max_total'] > 0
+        assert report['checker_failed'] and not report['waiting_for_checker']
+        with sessions() as db:
+            job = db.scalar(select(Job))
+            assert (job.state, job.checker_failures, job.attempts, job.error) == ('done', 1, 2, None)
+        limits = httpx.get(f"{server.url}/api/limits", headers=bearer(token), timeout=30).json()
+        assert (limits['attempts_left'], limits['used']) == (1, 0)  # the killed job cost nothing
+        again = httpx.post(f"{server.url}/api/submissions", headers=bearer(token), timeout=30,
+                           files={'file': ('solution.py', REFERENCE_SOURCE.encode())})
+        assert again.status_code == 201, again.text
+    finally:
+        server.stop()
+        engine.dispose()
