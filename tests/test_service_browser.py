@@ -76,7 +76,8 @@ def test_student_uploads_through_the_page_and_sees_the_points(tmp_path, browser)
         (tmp_path / 'bad' / 'solution.py').write_text(BROKEN_SOLUTION)
         total, rows = upload_and_wait(browser, tmp_path / 'bad' / 'solution.py')
         assert total == '1 / 2'
-        assert rows['relu'][1:3] == ['wrong answer', '0/1'] and rows['relu'][3].startswith('a hidden case: ')
+        assert rows['relu'][1:3] == ['wrong answer', '0/1']
+        assert rows['relu'][3].startswith('hidden case 1 of 4 failed: batch size 1\nstep0.outputs: values differ')
         assert rows['flatten'][1:3] == ['passed', '1/1']
         save(browser, tmp_path, 'service-student-report.png')
 
