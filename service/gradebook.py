@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from grader import gradebook as batch_format
 from service.drift import drift_of
-from service.models import Person, Submission
+from service.models import Person, Regrade, Submission
 
 EXTRA_COLUMNS = ('name', 'email', 'submissions', 'best_submitted_at', 'late', 'last_submission', 'last_total',
                  'last_submitted_at', 'drift', 'drift_detail')
@@ -84,8 +84,8 @@ def gradebook(db: Session, deadline: Optional[datetime]) -> list:
 def course_drift(db: Session) -> list:
     """Every submission (of students and instructors) whose last re-grade changed a verdict or points and
     was not released yet, oldest first."""
-    submissions = db.scalars(select(Submission).join(Submission.regrades).distinct().order_by(Submission.id)
-                             .options(selectinload(Submission.results), selectinload(Submission.jobs),
+    submissions = db.scalars(select(Submission).where(Submission.id.in_(select(Regrade.submission_id)))
+                             .order_by(Submission.id).options(selectinload(Submission.results), selectinload(Submission.jobs),
                                       selectinload(Submission.regrades))).all()
     return [found for s in submissions if (found := drift_of(s)) is not None and found.flagged]
 

@@ -5,13 +5,39 @@ new one; a re-grade that changes nothing is not flagged.  The grading worker is 
 import csv
 import io
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from service import jobs
+from service.app import create_app
+from service.config import Settings
 from service.models import Regrade, Worker
+from tests.service_support import Postgres
 from tests.test_service_api import add_person, bearer, page_csrf, sign_in, upload
-from tests.test_service_visibility import make_app
+
+
+@pytest.fixture(scope='module')
+def postgres():
+    server = Postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=['sqlite', 'postgresql'])
+def make_app(request, tmp_path):
+    """make_app(): a course of relu and flatten on SQLite, or on a PostgreSQL database of its own."""
+    url = f"sqlite:///{tmp_path / 'checker.sqlite3'}" if request.param == 'sqlite' else \
+        request.getfixturevalue('postgres').new_database()
+    apps = []
+
+    def make():
+        apps.append(create_app(Settings(db_url=url, scheduler='serial', sections=['relu', 'flatten'],
+                                        start_worker=False, rate_per_second=0, state_dir=str(tmp_path))))
+        return apps[-1]
+    yield make
+    for app in apps:
+        app.state.engine.dispose()
 
 
 def report(**verdicts):
@@ -47,8 +73,8 @@ def gradebook_csv(client):
     return rows
 
 
-def test_a_regrade_that_changes_a_verdict_is_flagged_and_held_until_released(tmp_path):
-    app = make_app(tmp_path)
+def test_a_regrade_that_changes_a_verdict_is_flagged_and_held_until_released(make_app):
+    app = make_app()
     alice, bob, teacher = add_person(app, 'alice'), add_person(app, 'bob'), add_person(app, 'prof', 'instructor')
     with TestClient(app) as client:
         sid = upload(client, alice).json()['id']
@@ -107,8 +133,8 @@ def test_a_regrade_that_changes_a_verdict_is_flagged_and_held_until_released(tmp
         assert gradebook_csv(client)['alice']['drift'] == ''
 
 
-def test_release_all_and_the_api_release(tmp_path):
-    app = make_app(tmp_path)
+def test_release_all_and_the_api_release(make_app):
+    app = make_app()
     alice, bob, teacher = add_person(app, 'alice'), add_person(app, 'bob'), add_person(app, 'prof', 'instructor')
     with TestClient(app) as client:
         ids = [upload(client, alice).json()['id'], upload(client, bob).json()['id']]
