@@ -113,6 +113,9 @@ def test_a_regrade_that_changes_a_verdict_is_flagged_and_held_until_released(mak
         assert 'id="drift"' in page and f'data-submission="{sid}" data-section="relu"' in page
         assert f'data-submission="{other}"' not in page
         assert f'#{sid} changed: 2 &rarr; 1' in page
+        detail = client.get(f'/instructor/submissions/{sid}').text  # the submission's page: before and after
+        assert 'changed the result' in detail and 'id="release"' in detail
+        assert '<td class="old">passed 1/1</td>' in detail and '<td class="new">time limit 0/1</td>' in detail
 
         # 3. graded again while held: compared with what the student saw, not with the held result
         regrade(client, teacher, sid)
