@@ -1,17 +1,27 @@
 """The assignments the checker hosts: what is specific to one homework, behind one object.
 
-The template generator, release, sandbox, comparison, policy engine, reports, executor and
-service are shared; they ask an ``Assignment`` for the homework's files, sections, public
-cases, hidden scenarios and gates.  Every homework keeps its own ``interface.py`` and
-``solution.py`` (``from interface import *``), so a process holding two of them loads each
-reference with its own interface (``load``).
+The checker (grader/), the service and the instructor's commands are shared; they ask an
+``Assignment`` for the homework's parts and never name one.  An assignment is a package under
+assignments/ of fixed file names (``ROLES``, PrairieLearn's way: the checker never names a question),
+declared in its ``__init__.py`` as ``ASSIGNMENT = Assignment(...)`` and found by ``discover``.  Its
+student side, ``interface.py`` and ``solution.py`` (the reference: ``from interface import *``), lies
+in ``root``: the package folder, or the repository's top level for the first assignment, whose kit
+holds its files there.  A process holding two assignments loads each reference with its own interface
+(``load``).
 
-    numpy-nn     the repository's top level: interface.py, solution.py, public_tests/, grader/
+    numpy-nn     assignments/numpy_nn/ (student side: interface.py, solution.py, public_tests/)
     autoencoder  assignments/autoencoder/
+    autodiff     assignments/autodiff/
+
+Glossary: a *kit* is what a student gets (``./run.py release``); a *region* is a ``# Your code here``
+block of the kit's solution.py; a *section* is a row of the points table (unit sections and *gates*,
+which train a model); a *scenario* is one hidden case's inputs, run by the assignment's ``execute``;
+a *child* is the sandboxed process that runs student code (grader/sandbox.py).
 """
 import contextlib
 import importlib
 import importlib.util
+import pkgutil
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,23 +31,69 @@ KIT_ROOT = Path(__file__).resolve().parent.parent
 RELEASED = KIT_ROOT / 'ASSIGNMENT'  # in a student kit: the assignment it holds (see instructor/release.py)
 DEFAULT = RELEASED.read_text().strip() if RELEASED.is_file() else 'numpy-nn'
 
+# The modules of an assignment's package, by role (each optional one may be absent).
+ROLES = {
+    'sections': "SECTIONS: the points table (public_tests.sections.Section rows)",
+    'public_cases': "registers the public cases with public_tests.framework.case",
+    'scenarios': "hidden cases: scenarios(section) -> [(name, scenario)], categories(section); FAST_CONVOLVE and "
+                 "TORCH_SECTIONS: the sections whose child loads torch",
+    'execute': "run_scenario(solution, scenario) -> (outputs, failure), running(task) and describe_exception(error): "
+               "kit_execute.py in the child",
+    'gates': "GATES, TRAINING_NAMES, load_gate_data, judge, run_gate: kit_gates.py in the child",
+    'limits': "GATE_LIMITS {gate: grader.limits.Limits}: each gate's child (the unit sections share the checker's)",
+    'training': "train_command: ./run.py train",
+    'kit': "the student kit: SHIPPED (files of the package it holds), readme(assignment), extras(out_dir, assignment)",
+    'feedback': "optional: print_feedback(section, solution), the kit's likely mistake and smallest case at home",
+    'probes': "optional, the loop rule (grader/loops.py): probes(section), GROWN, and NESTED where loops may nest",
+    'ladders': "optional, shrinking a failing case: ladder(section, scenario) -> [(what, smaller scenario)], "
+               "format_case(...)",
+    'kit_variants': "optional: COURSE_DEFINITIONS, kit code as the course's older templates wrote it (accepted)",
+    'benchmarks': "optional: BENCHMARKS {name: function(args) -> figures} for ./run.py benchmark",
+}
+CATALOGUE = 'mistakes.toml'  # optional: the mistake catalogue (grader/mistakes.py), for diagnosis
+HANDOUT = 'handout.md'       # the assignment's text for students, shipped in its kit
+
 
 @dataclass(frozen=True)
 class Assignment:
     name: str                 # what --assignment takes
     title: str
-    root: Path                # holds interface.py, solution.py (the reference) and, for students, run.py
-    sections_module: str      # SECTIONS: the points table
-    cases_module: str         # registers the public cases with public_tests.framework.case
-    scenarios_module: str     # hidden scenarios: scenarios(section), categories(section), FAST_CONVOLVE, TORCH_SECTIONS
-    execute_module: str       # run_scenario(solution, scenario), running(task): kit_execute.py in the sandbox
-    gates_module: str         # GATES, TRAINING_NAMES, load_gate_data, train_and_predict, judge, run_gate: kit_gates.py
-    training_module: str      # train_command: ./run.py train
-    probes_module: str = None  # probes(section), GROWN: the loop probes (grader/loops.py); None: no loop rule
-    handout: Path = None      # the assignment text shipped to students
+    package: str              # 'assignments.numpy_nn': the folder of ROLES
+    root: Path = None         # interface.py, solution.py; default: the package folder (or a kit's top level)
     datasets: tuple = ('mnist',)  # the data folders its gates and training use (run.py's --data-dir help)
-    teaches: bool = False     # a mistake catalogue and shrinking ladders exist (grader/diagnose.py)
-    shipped: tuple = field(default=())  # more (source, name in the release) pairs for the student kit
+    # roles whose module lies outside the package: the first assignment's kit keeps them in public_tests/
+    elsewhere: dict = field(default_factory=dict, hash=False)
+
+    @cached_property
+    def folder(self):
+        return Path(importlib.util.find_spec(self.package).origin).parent
+
+    @cached_property
+    def student_root(self):
+        root = self.root or self.folder
+        return root if (root / 'interface.py').is_file() else KIT_ROOT  # a student kit: its top level
+
+    @property
+    def handout(self):
+        return self.folder / HANDOUT
+
+    @property
+    def catalogue(self):
+        """The mistake catalogue's path, or None where the assignment has none."""
+        path = self.folder / CATALOGUE
+        return path if path.is_file() else None
+
+    def module_name(self, role):
+        if role not in ROLES:
+            raise KeyError(f"no role {role!r}: {', '.join(ROLES)}")
+        return self.elsewhere.get(role, f"{self.package}.{role}")
+
+    def has(self, role):
+        """Whether the assignment brings the optional ``role``."""
+        try:
+            return importlib.util.find_spec(self.module_name(role)) is not None
+        except ModuleNotFoundError:
+            return False
 
     @property
     def module_suffix(self):
@@ -46,15 +102,15 @@ class Assignment:
 
     @property
     def reference_path(self):
-        return self.root / 'solution.py'
+        return self.student_root / 'solution.py'
 
     @property
     def interface_path(self):
-        return self.root / 'interface.py'
+        return self.student_root / 'interface.py'
 
     @cached_property
     def sections(self):
-        return importlib.import_module(self.sections_module).SECTIONS
+        return importlib.import_module(self.module_name('sections')).SECTIONS
 
     @cached_property
     def by_name(self):
@@ -68,17 +124,37 @@ class Assignment:
     def gate_sections(self):
         return tuple(section for section in self.sections if section.is_gate)
 
+    def section_names(self, requested):
+        """Expand 'all' (every section) and 'units' (the unit sections); SystemExit on an unknown name."""
+        names = []
+        for name in requested:
+            if name == 'all':
+                names += [section.name for section in self.sections]
+            elif name == 'units':
+                names += [section.name for section in self.unit_sections]
+            elif name in self.by_name:
+                names.append(name)
+            else:
+                valid = ', '.join([section.name for section in self.sections] + ['units', 'all'])
+                raise SystemExit(f"unknown test '{name}'. Valid names: {valid}")
+        return list(dict.fromkeys(names))
+
     @property
     def total_points(self):
         return sum(section.points for section in self.sections)
 
     def module(self, role):
-        """The assignment's module for ``role``: 'scenarios', 'execute', 'gates', 'cases', 'training'."""
+        """The assignment's module for ``role`` (ROLES), imported with its interface bound."""
         with self.interface_bound():
-            return importlib.import_module(getattr(self, f'{role}_module'))
+            return importlib.import_module(self.module_name(role))
 
     def module_file(self, role):
-        return Path(importlib.util.find_spec(getattr(self, f'{role}_module')).origin)
+        return Path(importlib.util.find_spec(self.module_name(role)).origin)
+
+    @property
+    def course_variants(self):
+        """Kit code as the course's older templates wrote it (its ``kit_variants``), or ''."""
+        return self.module('kit_variants').COURSE_DEFINITIONS if self.has('kit_variants') else ''
 
     @property
     def gates(self):
@@ -128,27 +204,19 @@ def _exec_file(path, module_name):
     return module
 
 
-def _root(folder):
-    """Where an assignment's interface.py and solution.py are: its folder here, the top level of its student kit."""
-    return folder if (folder / 'interface.py').is_file() else KIT_ROOT
+def discover():
+    """{name: Assignment} of every package under assignments/ that declares ``ASSIGNMENT`` (a student
+    kit holds one), in the order of their names."""
+    found = {}
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if info.ispkg:
+            declared = getattr(importlib.import_module(f"{__name__}.{info.name}"), 'ASSIGNMENT', None)
+            if isinstance(declared, Assignment):
+                found[declared.name] = declared
+    return dict(sorted(found.items(), key=lambda item: (item[0] != DEFAULT, item[0])))
 
 
-AUTOENCODER_ROOT = _root(KIT_ROOT / 'assignments' / 'autoencoder')
-ASSIGNMENTS = {
-    'numpy-nn': Assignment(
-        'numpy-nn', 'Training multilayer neural networks on numpy', KIT_ROOT,
-        'public_tests.sections', 'public_tests.cases', 'grader.scenarios', 'grader.execute',
-        'public_tests.gates', 'public_tests.training_report', 'grader.loops', teaches=True,
-        handout=KIT_ROOT / 'docs' / 'numpy-nn-handout.md', datasets=('mnist', 'cifar10')),
-    'autoencoder': Assignment(
-        'autoencoder', 'Automatic differentiation for an autoencoder', AUTOENCODER_ROOT,
-        'assignments.autoencoder.sections', 'assignments.autoencoder.public_cases',
-        'assignments.autoencoder.scenarios', 'assignments.autoencoder.execute',
-        'assignments.autoencoder.gates', 'assignments.autoencoder.training', 'assignments.autoencoder.probes',
-        handout=KIT_ROOT / 'assignments' / 'autoencoder' / 'handout.md'),
-}
-
-
+ASSIGNMENTS = discover()
 if RELEASED.is_file():  # a student kit holds one assignment
     ASSIGNMENTS = {DEFAULT: ASSIGNMENTS[DEFAULT]}
 

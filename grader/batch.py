@@ -244,13 +244,12 @@ def choose_executor(args, batch):
 
 def grade_command(args):
     from grader.report import print_report
-    from public_tests.runner import section_names
     from tqdm import tqdm
     problem = usage_problem(args)
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_USAGE
-    names = section_names(args.sections or ['all'], args.assignment)
+    names = assignments.get(args.assignment).section_names(args.sections or ['all'])
     submissions = find_submissions(args.submissions)
     if not submissions:
         raise SystemExit("no .py files found in " + ' '.join(args.submissions))

@@ -1,7 +1,7 @@
 """Name the likely mistake behind a failing section (runs in the TRUSTED grader process).
 
 For a failing case of a section, every catalogued mistake of that section (the reference
-with the mistake applied, grader/mistakes.toml) runs on the same scenario.  When the
+with the mistake applied, the assignment's mistakes.toml) runs on the same scenario.  When the
 student's outputs match exactly one mistake's outputs -- every output name, within the
 grading tolerance, and the same exception if one was raised -- and that mistake's outputs
 differ from the reference's, the diagnosis is that mistake's hint.  Several matches or none:
@@ -23,11 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import interface
 from grader.compare import compare_output
-from grader.execute import run_scenario
 from grader.mistakes import apply, mistakes_of
-from grader.scenarios import FAST_CONVOLVE
 
 
 @dataclass(frozen=True)
@@ -79,13 +76,21 @@ def same_outputs(actual, actual_failure, expected, expected_failure):
 
 
 class Diagnoser:
-    """Runs the catalogued mistakes of a section on hidden scenarios; modules and outputs are cached."""
+    """Runs the catalogued mistakes of a section on hidden scenarios; modules and outputs are cached.
 
-    def __init__(self, reference_source, mistakes_for=mistakes_of):
-        self.reference_source = reference_source
-        self.mistakes_for = mistakes_for
+    ``assignment``: an ``assignments.Assignment`` with a catalogue; its ``execute`` runs the scenarios in
+    the context a child runs the section in (its scenarios' FAST_CONVOLVE: the kit's torch convolution)."""
+
+    def __init__(self, assignment, reference_source=None):
+        self.assignment = assignment
+        self.reference_source = reference_source or assignment.reference_path.read_text()
+        self.execute = assignment.module('execute')
+        self.fast_convolve = assignment.module('scenarios').FAST_CONVOLVE
         self._modules = {}
         self._runs = {}
+
+    def mistakes_for(self, section):
+        return mistakes_of(section, self.assignment.catalogue)
 
     def _module(self, mistake):
         """The reference (``mistake`` None) or the reference with ``mistake`` applied, as a module.
@@ -99,7 +104,8 @@ class Diagnoser:
             module.__file__ = f"<mistake {name}>/solution.py"
             linecache.cache[module.__file__] = (len(source), None, source.splitlines(True), module.__file__)
             sys.modules[module.__name__] = module  # dataclasses and pickling look modules up here
-            exec(compile(source, module.__file__, 'exec'), module.__dict__)  # our own code: the reference, edited
+            with self.assignment.interface_bound():  # our own code: the reference, edited
+                exec(compile(source, module.__file__, 'exec'), module.__dict__)
             self._modules[name] = module
         return self._modules[name]
 
@@ -110,8 +116,9 @@ class Diagnoser:
             module = self._module(mistake)
             state = np.random.get_state()
             try:
-                with interface.use_fast_convolve(section in FAST_CONVOLVE), np.errstate(all='raise', under='ignore'):
-                    outputs, failure = run_scenario(module, scenario)
+                with self.execute.running({'fast_convolve': section in self.fast_convolve}), \
+                        np.errstate(all='raise', under='ignore'):
+                    outputs, failure = self.execute.run_scenario(module, scenario)
             finally:
                 np.random.set_state(state)
             arrays = {name: output.array for name, output in outputs.items() if output.array is not None}
@@ -131,7 +138,7 @@ class Diagnoser:
 
     def diagnose(self, section, scenario, actual, failure=None):
         """Diagnosis | None for the student's outputs ``actual`` ({output name: ndarray}, as
-        grader.execute.run_scenario names them) on the hidden ``scenario`` of ``section``;
+        the assignment's run_scenario names them) on the hidden ``scenario`` of ``section``;
         ``failure`` is the child's failure text for the case (an exception), if any."""
         found = self.matching(section, scenario, actual, failure)
         return Diagnosis(found[0].name, found[0].hint) if len(found) == 1 else None

@@ -17,14 +17,14 @@ import assignments
 from grader.compare import compare_case, compare_output
 from grader.course_policy import CoursePolicy
 from grader.diagnose import Diagnoser, student_cases
-from grader.limits import LIMITS
-from grader.loops import loop_lines
-from grader.policy import (MODULE, POLICY, WARNING, WRONG, EditChecker, Finding, check_submission, owners_of_lines,
-                           section_of, section_of_names)
+from grader.limits import limits_for
+from grader.loops import loop_findings
+from grader.policy import (MODULE, POLICY, WARNING, WRONG, EditChecker, Finding, check_submission,
+                           section_of_names)
 from grader.sandbox import run_child
-from grader.shrink import format_case, ladder, smallest_failing
+from grader.shrink import smallest_failing
 from grader.splice import as_is, splice
-from instructor.template import make_template
+from grader.regions import make_template
 
 MAX_SOURCE_BYTES = 1 << 20
 CHILD_VERDICTS = {'timeout': 'time limit', 'output': 'policy violation', 'violation': 'policy violation',
@@ -91,20 +91,22 @@ class Grader:
     """Grades submissions of one assignment one after another; reference outputs and gate data are
     computed once.  ``assignment``: a name (default numpy-nn) or an ``assignments.Assignment``."""
 
-    def __init__(self, data_dir=None, unverified_ok=None, policy=None, limits=LIMITS, assignment=None):
+    def __init__(self, data_dir=None, unverified_ok=None, policy=None, limits=None, assignment=None):
         self.assignment = assignment if isinstance(assignment, assignments.Assignment) else assignments.get(assignment)
         homework = self.assignment
-        self.limits = limits
+        self.limits = limits_for(homework, limits)
         self.policy = CoursePolicy(**policy) if isinstance(policy, dict) else policy or CoursePolicy()
         self.reference_source = homework.reference_path.read_text()
         self.kit_template = make_template(self.reference_source, homework.by_name)
-        self.edit_checker = EditChecker(self.kit_template, section_of_names(self.reference_source, homework.by_name))
+        self.edit_checker = EditChecker(self.kit_template, section_of_names(self.reference_source, homework.by_name),
+                                        homework.course_variants)
         self.reference = homework.load(homework.reference_path, f"grader_reference_{homework.module_suffix}")
         self.execute, self.scenarios = homework.module('execute'), homework.module('scenarios')
-        self.probes = homework.module('probes') if homework.probes_module else None  # the loop rule's probes
+        self.probes = homework.module('probes') if homework.has('probes') else None  # the loop rule's probes
         self.data_dir, self.unverified_ok = data_dir, unverified_ok
-        # the mistake catalogue (grader/mistakes.toml) and the shrinking ladders, where the assignment has them
-        self.diagnoser = Diagnoser(self.reference_source) if homework.teaches else None
+        # the mistake catalogue (diagnosis) and the shrinking ladders, where the assignment has them
+        self.diagnoser = Diagnoser(homework, self.reference_source) if homework.catalogue else None
+        self.ladders = homework.module('ladders') if homework.has('ladders') else None
         self._expected, self._gate_data = {}, {}
         self.workdir = tempfile.TemporaryDirectory(prefix='nn-grader-')
 
@@ -255,7 +257,7 @@ class Grader:
         diagnosis = self.diagnoser.diagnose_section(
             name, student_cases([scenario for _, scenario, _ in cases], results, arrays))
         verdict.diagnosis = diagnosis.hint if diagnosis else ''
-        candidates = ladder(name, cases[failing][1])
+        candidates = self.ladders.ladder(name, cases[failing][1]) if self.ladders else []
         if not candidates:
             return
         expected = [self.diagnoser.run(None, name, candidate) for _, candidate in candidates]
@@ -267,32 +269,14 @@ class Grader:
         index = smallest_failing(candidates, student, expected)
         if index is not None:
             actual, failure = student[index]
-            verdict.smallest_case = format_case(candidates[index][1], expected[index][0], actual,
+            verdict.smallest_case = self.ladders.format_case(candidates[index][1], expected[index][0], actual,
                                                 graded.translate(failure) if failure else None, compare_output)
 
     def _loop_findings(self, name, results, graded):
         """Findings for the student's lines that loop over data (counted by the child's tracer)."""
-        counts = results.get('line_counts')
-        if not isinstance(counts, dict):
-            return []
         severity = POLICY if self.policy.loops == 'fail' else WARNING
-        lines = graded.source.splitlines()
-        # A probe of one section may run another's code (rp's probe runs forward): each loop is charged to
-        # the section whose function holds it; a helper outside every section, to whichever section runs it.
-        owners = owners_of_lines(ast.parse(graded.source))
-        looping = {line: why for line, why in loop_lines(name, counts, self.probes.GROWN).items()
-                   if 0 < line <= len(lines)
-                   and section_of(self.edit_checker.sections, owners.get(line)) in (name, MODULE)}
-        found = []
-        if looping:  # the first line (the outermost loop, usually) in full, the others by number
-            first, *others = sorted(looping)
-            also = f" (also line{'s' if len(others) > 1 else ''} " \
-                   f"{', '.join(str(graded.student_line(line)) for line in others)})" if others else ''
-            found.append(Finding(name, f"line {graded.student_line(first)}: `{lines[first - 1].strip()[:80]}` "
-                                       f"{looping[first]}{also}", severity))
-        if results.get('trace_removed'):
-            found.append(Finding(name, "the submission removed the checker's line tracer (sys.settrace)", POLICY))
-        return found
+        return loop_findings(name, results, graded.source, self.edit_checker.sections, graded.student_line,
+                             self.probes, severity)
 
     @staticmethod
     def _compare(name, cases, results, run):

@@ -1,15 +1,12 @@
 """Resource limits of a sandboxed run, in one place.
 
-``unit`` applies to each unit section (one child each); the gates, named
-after their sections (numpy-nn's mnist and cifar10, the autoencoder's bottleneck), get their own.  Seconds are
+``unit`` applies to each unit section (one child each); each gate gets the limits its assignment
+declares (its ``limits`` module: ``GATE_LIMITS``, keyed by the gate's section name).  Seconds are
 wall-clock seconds of the whole child, which is killed with its PID namespace when they run out.  A gate's own
 time limit (its ``max_seconds``) is judged on the CPU time the child got where that is less (a loaded machine),
-so its wall-clock kill here only stops a child that hangs: three times the gate's limit.
+so its wall-clock kill only stops a child that hangs: ``gate_limits`` gives three times the gate's limit.
 """
 from dataclasses import dataclass
-
-from assignments.autoencoder.gates import GATES as AUTOENCODER_GATES
-from public_tests.gates import GATES
 
 GiB, MiB = 1 << 30, 1 << 20
 
@@ -33,10 +30,16 @@ LIMITS = {
     # a submission that cannot be shrunk in time keeps the original case.
     'shrink': Limits(seconds=10, memory_bytes=4 * GiB, processes=64, file_bytes=64 * MiB, output_bytes=1 * MiB,
                      threads=1),
-    'mnist': Limits(seconds=3 * GATES['mnist'].max_seconds + 60, memory_bytes=12 * GiB, processes=64,
-                    file_bytes=64 * MiB, output_bytes=8 * MiB, threads=2),
-    'cifar10': Limits(seconds=GATES['cifar10'].max_seconds + 120, memory_bytes=16 * GiB, processes=128,
-                      file_bytes=64 * MiB, output_bytes=8 * MiB, threads=2),
-    'bottleneck': Limits(seconds=3 * AUTOENCODER_GATES['bottleneck'].max_seconds + 60, memory_bytes=8 * GiB,
-                         processes=64, file_bytes=64 * MiB, output_bytes=8 * MiB, threads=2),
 }
+
+
+def gate_limits(max_seconds, memory_bytes, processes=64, threads=2, seconds=None):
+    """A gate's limits: the wall-clock kill at three times its own time limit plus a minute (or ``seconds``)."""
+    return Limits(seconds=seconds or 3 * max_seconds + 60, memory_bytes=memory_bytes, processes=processes,
+                  file_bytes=64 * MiB, output_bytes=8 * MiB, threads=threads)
+
+
+def limits_for(assignment, limits=None):
+    """{run: Limits} for ``assignment``: the checker's ``LIMITS`` (or ``limits``) and its gates' own."""
+    gates = assignment.module('limits').GATE_LIMITS if assignment.has('limits') else {}
+    return {**gates, **(LIMITS if limits is None else limits)}

@@ -1,4 +1,4 @@
-"""The catalogue of student mistakes (grader/mistakes.toml): load it, apply an entry to the reference.
+"""An assignment's catalogue of student mistakes (its ``mistakes.toml``): load it, apply an entry to the reference.
 
 A mistake is the reference solution with a few text edits, plus one sentence for the
 student.  The diagnosis (grader/diagnose.py) runs every mistake of a failing section on the
@@ -6,15 +6,11 @@ failing case and names the one whose outputs the student's match.
 """
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python < 3.11
     import tomli as tomllib
-
-CATALOGUE = Path(__file__).with_name('mistakes.toml')
-
 
 @dataclass(frozen=True)
 class Mistake:
@@ -25,7 +21,7 @@ class Mistake:
 
 
 @lru_cache(maxsize=None)
-def load_mistakes(path=CATALOGUE):
+def load_mistakes(path):
     """Every catalogued Mistake, in file order; raises ValueError on a malformed entry."""
     with open(path, 'rb') as file:
         entries = tomllib.load(file).get('mistake', [])
@@ -43,13 +39,13 @@ def load_mistakes(path=CATALOGUE):
     return tuple(mistakes)
 
 
-def mistakes_of(section):
-    """The catalogued mistakes of one unit section."""
-    return tuple(mistake for mistake in load_mistakes() if mistake.section == section)
+def mistakes_of(section, path):
+    """The mistakes of one unit section in the catalogue at ``path``."""
+    return tuple(mistake for mistake in load_mistakes(path) if mistake.section == section)
 
 
-def by_name(name):
-    return next(mistake for mistake in load_mistakes() if mistake.name == name)
+def by_name(name, path):
+    return next(mistake for mistake in load_mistakes(path) if mistake.name == name)
 
 
 def apply(reference_source, mistake):

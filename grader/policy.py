@@ -23,9 +23,8 @@ import ast
 import copy
 from dataclasses import dataclass
 
-from grader import kit_variants
 from grader.splice import bound_names, is_docstring
-from instructor.template import enclosing_names, solution_regions, student_regions
+from grader.regions import enclosing_names, solution_regions, student_regions
 
 NUMERIC_LIBRARIES = {'torch', 'scipy', 'sklearn', 'jax', 'jaxlib', 'tensorflow', 'keras', 'numba', 'cupy', 'theano',
                      'mxnet', 'paddle', 'autograd', 'tinygrad', 'cython', 'numexpr', 'pandas'}
@@ -228,11 +227,13 @@ def dump(node):
 class EditChecker:
     """Finds where an upload's kit code (outside the regions) differs from the kit's template."""
 
-    def __init__(self, kit_template, sections):
+    def __init__(self, kit_template, sections, variants=''):
+        """``variants``: kit code as the course's older templates wrote it, accepted too (the assignment's
+        ``kit_variants.COURSE_DEFINITIONS``)."""
         self.sections = sections
         self.kit = kit_members(ast.parse(skeleton(kit_template)))
         self.accepted = {name: {dump(node)} for name, node in self.kit.items()}
-        for name, node in kit_members(ast.parse(kit_variants.COURSE_DEFINITIONS)).items():
+        for name, node in kit_members(ast.parse(variants)).items():
             self.accepted.setdefault(name, set()).add(dump(node))
 
     def section(self, name):

@@ -20,22 +20,16 @@ STUDENT_BEGIN = '# Your code here \\/'
 STUDENT_END = '# Your code here /\\'
 
 
-def _numpy_nn_sections():
-    from public_tests.sections import BY_NAME
-    return BY_NAME
-
-
 def solution_regions(source, sections=None):
     """[(first line, last line, indent, section)] of the marked regions (0-based, markers included);
-    ``sections`` ({name: Section}, default: numpy-nn's) are the names a region may carry."""
-    sections = sections or _numpy_nn_sections()
+    ``sections`` ({name: Section}): the names a region may carry (None: any name)."""
     regions, start = [], None
     for number, line in enumerate(source.splitlines()):
         if (match := BEGIN.match(line)):
             if start is not None:
                 raise ValueError(f"line {number + 1}: BEGIN SOLUTION inside another region")
             start, indent, section = number, match.group(1), match.group(2)
-            if section not in sections:
+            if sections is not None and section not in sections:
                 raise ValueError(f"line {number + 1}: unknown section '{section}'")
         elif END.match(line):
             if start is None:
@@ -62,9 +56,8 @@ def enclosing_names(source):
     return names
 
 
-def make_template(source, sections=None):
+def make_template(source, sections):
     """The student template of a reference solution source (``sections``: its {name: Section})."""
-    sections = sections or _numpy_nn_sections()
     lines = source.splitlines()
     names = enclosing_names(source)
     output, position = [], 0

@@ -22,7 +22,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from instructor.template import enclosing_names, student_regions
+from grader.regions import enclosing_names, student_regions
 
 LINE_REFERENCE = re.compile(r'solution\.py, line (\d+)')
 

@@ -9,7 +9,7 @@ into ``/autograder/source`` and runs ``setup.sh`` once per image; each submissio
 ``run_autograder``, which grades ``/autograder/submission/solution.py`` (or the first solution.py
 below that folder) into ``/autograder/results/results.json``.
 
-Data: ``--data bake`` copies the data folders (``mnist/``, ``cifar10/``) into the zip as ``data/``;
+Data: ``--data bake`` copies the data folders (each assignment's ``datasets``) into the zip as ``data/``;
 ``--data download`` (the default) leaves them out and ``setup.sh`` downloads the official files
 (md5-checked) into the image's cache.
 
@@ -22,14 +22,14 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import assignments
 from grader.sandbox import KIT_ROOT
 
-PACKAGED_FOLDERS = ('grader', 'public_tests', 'data_loaders', 'instructor',  # the grader imports instructor.template
+PACKAGED_FOLDERS = ('grader', 'public_tests', 'data_loaders', 'instructor',  # the grader imports grader.regions
                     'assignments')
 PACKAGED_FILES = ('interface.py', 'solution.py')
-GRADING_PACKAGES = ('numpy', 'scipy', 'torch', 'tqdm', 'matplotlib', 'threadpoolctl')  # what the grader imports
+GRADING_PACKAGES = ('numpy', 'torch', 'tqdm', 'matplotlib', 'threadpoolctl')  # what the grader imports
 PYTHON_310_PACKAGES = ('tomli',)  # the grader reads TOML (the mistake catalogue, course.toml) with tomllib from 3.11
-DATASETS = {'numpy-nn': ('mnist', 'cifar10'), 'autoencoder': ('mnist',)}  # what each assignment's gates train on
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once when it builds the autograder image.
@@ -57,7 +57,7 @@ if [ "${NN_AUTOGRADER_SKIP_DOWNLOAD:-0}" != "1" ]; then
     "$PYTHON" -c "from data_loaders import LOADERS; [LOADERS[name]() for name in __DATASETS__]"
 fi"""
 
-BAKED_STEP = r"""# The data is baked into the package: $SOURCE/data/mnist and $SOURCE/data/cifar10.
+BAKED_STEP = r"""# The data is baked into the package: one folder per dataset under $SOURCE/data.
 test -d "$SOURCE/data" || { echo "setup.sh: $SOURCE/data is missing" >&2; exit 1; }"""
 
 GRADE_PY = r'''"""Grade one submission for Gradescope: gradescope_grade.py SUBMISSION RESULTS_JSON [SECTION ...]"""
@@ -119,7 +119,7 @@ def data_folders(data_dir=None):
     """{dataset: folder holding its files} for every dataset found where the loaders look."""
     from data_loaders.storage import candidate_dirs
     found = {}
-    for dataset in dict.fromkeys(name for names in DATASETS.values() for name in names):
+    for dataset in dict.fromkeys(name for homework in assignments.ASSIGNMENTS.values() for name in homework.datasets):
         for folder in candidate_dirs(dataset, data_dir):
             if folder.is_dir() and folder.name == dataset:
                 found[dataset] = folder
@@ -129,15 +129,9 @@ def data_folders(data_dir=None):
 
 def unofficial_files(dataset, folder):
     """The files of ``dataset`` in ``folder`` that are missing or differ from the official ones (md5)."""
-    from data_loaders import cifar10, mnist
+    from data_loaders import official_files
     from data_loaders.storage import md5sum
-    folder = Path(folder)
-    if dataset == 'mnist':
-        expected = {folder / name: md5 for name, md5 in mnist.FILES.items()}
-    elif all((folder / cifar10.FOLDER / name).is_file() for name in cifar10.BATCHES):
-        expected = {folder / cifar10.FOLDER / name: md5 for name, md5 in cifar10.BATCHES.items()}
-    else:
-        expected = {folder / cifar10.ARCHIVE: cifar10.ARCHIVE_MD5}
+    expected = official_files(dataset, folder)
     return [str(path) for path, md5 in expected.items() if not path.is_file() or md5sum(path) != md5]
 
 
@@ -161,9 +155,10 @@ def check_baked_data(folders, datasets, unverified_ok):
 
 
 def build_package(out_zip, data='download', data_dir=None, unverified_ok=False, datasets=None, assignment=None):
-    """Write the autograder zip of ``assignment`` (default numpy-nn); returns the list of names in it."""
-    assignment = assignment or 'numpy-nn'
-    datasets = datasets or DATASETS[assignment]
+    """Write the autograder zip of ``assignment`` (default: the default one); returns the list of names in it."""
+    homework = assignments.get(assignment)
+    assignment = homework.name
+    datasets = datasets or homework.datasets
     if data == 'bake':
         folders = data_folders(data_dir)
         missing = [name for name in datasets if name not in folders]

@@ -5,7 +5,7 @@ tokens of each file as Pygments' Python lexer sees them, with every identifier r
 letter (V for names and attributes, F for function names, O for classes), strings by S, and
 comments and whitespace dropped: renamed variables and reformatting change nothing, and
 reordering definitions only loses the k-grams that straddle their boundaries (the fingerprints of
-a file are a set).  Every k-gram of the template (``instructor.template.make_template`` of the
+a file are a set).  Every k-gram of the template (``grader.regions.make_template`` of the
 reference ``solution.py``, plus any ``--template`` files such as an older course template) is
 boilerplate and removed, so only what students wrote counts.
 
@@ -19,6 +19,7 @@ submissions and each submission against each known solution (``--known``: past y
 repositories) are ranked; the HTML page shows the top pairs side by side with the shared regions
 highlighted.
 """
+import assignments
 import io
 import itertools
 import logging
@@ -44,11 +45,11 @@ class Pair:
     definition: str = ''           # 'file: Class.method' of that definition
 
 
-def template_sources(extra_templates=()):
-    """The reference's template (what every student starts from), plus extra boilerplate files."""
-    from grader.sandbox import KIT_ROOT
-    from instructor.template import make_template
-    sources = [make_template((KIT_ROOT / 'solution.py').read_text())]
+def template_sources(extra_templates=(), assignment=None):
+    """The assignment's template (what every student starts from), plus extra boilerplate files."""
+    from grader.regions import make_template
+    homework = assignments.get(assignment)
+    sources = [make_template(homework.reference_path.read_text(), homework.by_name)]
     return sources + [Path(path).read_text(errors='replace') for path in extra_templates]
 
 
@@ -202,7 +203,7 @@ def write_html(pairs, submissions, known, path, top=30, templates=1):
 def similarity_command(args):
     submissions = read_sources(args.submissions)
     known = read_sources(args.known) if args.known else {}
-    templates = template_sources(getattr(args, 'template', None) or ())
+    templates = template_sources(getattr(args, 'template', None) or (), getattr(args, 'assignment', None))
     pairs = rank_pairs(submissions, known, templates)
     write_html(pairs, submissions, known, args.html, args.top, len(templates))
     print(f"{len(submissions)} submissions, {len(known)} known solutions, {len(pairs)} pairs; "

@@ -17,7 +17,6 @@ checker's static modules are copies under ``public_tests/checker/`` (instructor/
 the kit's template and the map of its regions to sections; in the instructor's repository they
 are the originals, and the template is made from the reference.
 """
-import ast
 import contextlib
 import faulthandler
 import functools
@@ -45,7 +44,7 @@ POLICY_VERDICT, WRONG_VERDICT, WARNING = 'policy violation', 'wrong answer', 'wa
 
 
 def use_checker_modules():
-    """Make ``grader`` (and ``instructor.template``) importable: the kit's copies under public_tests/checker/."""
+    """Make ``grader`` importable: the kit's copies under public_tests/checker/."""
     if importlib.util.find_spec('grader') is None and CHECKER.is_dir():
         sys.path.insert(0, str(CHECKER))
 
@@ -159,6 +158,7 @@ def run_limited(function, seconds, student):
 class KitRules:
     template: str     # the kit's solution.py template
     sections: dict    # {definition (qualified): section}
+    variants: str = ''  # kit code as the course's older templates wrote it (accepted too)
 
 
 @functools.lru_cache(maxsize=None)
@@ -167,17 +167,18 @@ def kit_rules(homework):
     reference in the instructor's repository."""
     use_checker_modules()
     if assignments.RELEASED.is_file() and TEMPLATE_FILE.is_file():
-        return KitRules(TEMPLATE_FILE.read_text(), json.loads(SECTIONS_FILE.read_text()))
+        return KitRules(TEMPLATE_FILE.read_text(), json.loads(SECTIONS_FILE.read_text()), homework.course_variants)
     from grader.policy import section_of_names
-    from instructor.template import make_template
+    from grader.regions import make_template
     reference = homework.reference_path.read_text()
-    return KitRules(make_template(reference, homework.by_name), section_of_names(reference, homework.by_name))
+    return KitRules(make_template(reference, homework.by_name), section_of_names(reference, homework.by_name),
+                    homework.course_variants)
 
 
 def write_kit_rules(homework, folder):
     """Write the template and its sections for a student kit (``instructor/release.py``)."""
     from grader.policy import section_of_names
-    from instructor.template import make_template
+    from grader.regions import make_template
     reference = homework.reference_path.read_text()
     (folder / TEMPLATE_FILE.name).write_text(make_template(reference, homework.by_name))
     (folder / SECTIONS_FILE.name).write_text(json.dumps(section_of_names(reference, homework.by_name), indent=1,
@@ -199,7 +200,7 @@ def static_findings(text, rules, spliced, kit_used=False, why=''):
     use_checker_modules()
     from grader.course_policy import CoursePolicy
     from grader.policy import MODULE, Finding, EditChecker, check_submission
-    checker = EditChecker(rules.template, rules.sections)
+    checker = EditChecker(rules.template, rules.sections, rules.variants)
     markerless = spliced.markerless if spliced else ()
     options = {'kit_used': True} if kit_used else {}
     findings = check_submission(text, None, rules.template, markerless, CoursePolicy(), checker, **options)
@@ -247,7 +248,7 @@ def count_lines(run_scenario, solution, scenario, traced):
 def _probe_runner(homework):
     """(the module with ``running``, the function running one probe scenario) of the assignment: the probes'
     own runner where it has one (the autoencoder's: its checker-side runner holds the oracle loss), else the
-    checker's scenario runner (numpy-nn: grader/execute.py)."""
+    checker's scenario runner (numpy-nn: assignments/numpy_nn/execute.py)."""
     probes = homework.module('probes')
     runner = probes if hasattr(probes, 'run_probe') else homework.module('execute')
     return runner, getattr(runner, 'run_probe', None) or runner.run_scenario
@@ -256,7 +257,7 @@ def _probe_runner(homework):
 def section_context(homework, section):
     """The context the checker runs a section in (``grader.grade.Grader._task``): Conv2D on the kit's torch
     convolution, so that a wrong convolve_numpy costs the convolve section only, at home too."""
-    if not homework.probes_module:
+    if not homework.has('probes'):
         return contextlib.nullcontext()
     use_checker_modules()
     probes = homework.module('probes')
@@ -280,30 +281,14 @@ def probe_results(homework, student, section):
 
 
 def loop_findings(homework, section, results, student, rules):
-    """The checker's findings for lines that loop over data (``grader.grade.Grader._loop_findings``)."""
+    """The checker's findings for lines that loop over data (``grader.loops.loop_findings``)."""
     use_checker_modules()
     from grader.course_policy import CoursePolicy
-    from grader.loops import loop_lines
-    from grader.policy import MODULE, POLICY, WARNING as WARN, Finding, owners_of_lines, section_of
-    counts = results.get('line_counts')
-    if not isinstance(counts, dict):
-        return []
+    from grader.loops import loop_findings as found
+    from grader.policy import POLICY, WARNING as WARN
     severity = POLICY if CoursePolicy().loops == 'fail' else WARN
-    source = Path(student.file).read_text()
-    lines = source.splitlines()
-    owners = owners_of_lines(ast.parse(source))
-    looping = {line: why for line, why in loop_lines(section, counts, homework.module('probes').GROWN).items()
-               if 0 < line <= len(lines) and section_of(rules.sections, owners.get(line)) in (section, MODULE)}
-    found = []
-    if looping:  # the first line (the outermost loop, usually) in full, the others by number
-        first, *others = sorted(looping)
-        also = f" (also line{'s' if len(others) > 1 else ''} " \
-               f"{', '.join(str(student.upload_line(line)) for line in others)})" if others else ''
-        found.append(Finding(section, f"line {student.upload_line(first)}: `{lines[first - 1].strip()[:80]}` "
-                                      f"{looping[first]}{also}", severity))
-    if results.get('trace_removed'):
-        found.append(Finding(section, "the submission removed the checker's line tracer (sys.settrace)", POLICY))
-    return found
+    return found(section, results, Path(student.file).read_text(), rules.sections, student.upload_line,
+                 homework.module('probes'), severity)
 
 
 # ------------------------------------------------------------------------------------------ the verdict

@@ -8,7 +8,7 @@ catalogued mistake, the outputs that mistake produces on them, with its one-sent
   with exactly one mistake's on every scenario (and differ somewhere from the correct values),
   that mistake's hint is shown.  Several or none: nothing is said.
 * Shrinking: the first public scenario the solution gets wrong (judged by the independent
-  oracles of public_tests/oracles.py: torch, scipy, the assignment's formulas) is shrunk with
+  oracles of public_tests/oracles.py: torch and the assignment's formulas) is shrunk with
   public_tests/shrinking.py, and the smallest candidate that still fails is printed in full.
 """
 import json
@@ -21,50 +21,22 @@ from public_tests.framework import ATOL, RTOL
 from public_tests.oracles import expected_outputs
 from public_tests.shrinking import format_case, ladder
 
-try:  # the student release: a copy of the checker's scenario runner
-    from public_tests.execute import run_scenario
-except ImportError:  # the instructor's kit
-    from grader.execute import run_scenario
+from public_tests.checks import use_checker_modules
+
+use_checker_modules()  # the student kit: the checker's modules are its copies (grader.kit_runner, grader.codec)
+from assignments.numpy_nn.execute import run_scenario  # noqa: E402
+from grader.codec import unpack  # noqa: E402
 
 FINGERPRINTS = Path(__file__).with_name('fingerprints.json')
-
-
-# ------------------------------------------------------- scenarios as JSON + arrays
-def encode(value, arrays):
-    """``value`` with every ndarray replaced by {'@array': key}; the arrays go to ``arrays`` (deduplicated)."""
-    if isinstance(value, np.ndarray):
-        key = f"a{len(arrays)}"
-        for existing, array in arrays.items():
-            if array.dtype == value.dtype and array.shape == value.shape and np.array_equal(array, value):
-                return {'@array': existing}
-        arrays[key] = np.array(value)
-        return {'@array': key}
-    if isinstance(value, dict):
-        return {key: encode(item, arrays) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [encode(item, arrays) for item in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def decode(value, arrays):
-    if isinstance(value, dict):
-        if set(value) == {'@array'}:
-            return np.array(arrays[value['@array']])
-        return {key: decode(item, arrays) for key, item in value.items()}
-    if isinstance(value, list):
-        return [decode(item, arrays) for item in value]
-    return value
 
 
 def load_fingerprints(path=FINGERPRINTS):
     """{section: {'fast_convolve', 'scenarios': [scenario], 'mistakes': [{'name', 'hint', 'runs'}]}}, or None."""
     if path.exists():
         with np.load(path.with_suffix('.npz'), allow_pickle=False) as arrays:
-            return decode(json.loads(path.read_text()), dict(arrays))
-    try:  # the instructor's kit: computed from the catalogue (instructor/fingerprints.py)
-        from instructor.fingerprints import fingerprints_in_memory
+            return unpack(json.loads(path.read_text()), dict(arrays))
+    try:  # the instructor's kit: computed from the catalogue (assignments/numpy_nn/fingerprints.py)
+        from assignments.numpy_nn.fingerprints import fingerprints_in_memory
     except ImportError:
         return None
     return fingerprints_in_memory()

@@ -1,7 +1,7 @@
-"""Independent expected values for a test scenario: torch (float64), scipy and the assignment's formulas.
+"""Independent expected values for a test scenario: torch (float64) and the assignment's formulas.
 
 ``expected_outputs(scenario)`` returns {output name: ndarray} under the names that
-``grader.execute.run_scenario`` gives the student's outputs ('step0.outputs',
+``assignments.numpy_nn.execute.run_scenario`` gives the student's outputs ('step0.outputs',
 'step0.weights_grad', 'value', ...).  ``./run.py unittest`` uses it to judge the smaller
 candidates of a failing case (public_tests/shrinking.py) without the reference solution.
 Formulas by hand where torch's conventions differ from the assignment's: ReLU'(0) = 1,
@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from interface import eps
-from public_tests.cases.convolve import scipy_convolve
+from public_tests.cases.convolve import torch_convolve
 
 
 def tensor(array):
@@ -132,7 +132,7 @@ def expected_outputs(scenario):
     if kind == 'loss':
         return loss_outputs(scenario)
     if kind == 'function' and scenario['name'] == 'convolve_numpy':
-        return {'outputs': scipy_convolve(*scenario['args'])}
+        return {'outputs': torch_convolve(*scenario['args'])}
     if kind == 'layer':
         return layer_outputs(scenario)
     raise ValueError(f"no oracle for scenario kind {kind!r}")

@@ -30,20 +30,7 @@ def load_solution(path, module_name='solution', assignment=None):
 
 def section_names(requested, assignment=None):
     """Expand 'all' (every section) and 'units' (the unit sections); reject unknown names."""
-    sections = assignments.get(assignment).sections
-    by_name = {section.name: section for section in sections}
-    names = []
-    for name in requested:
-        if name == 'all':
-            names += [section.name for section in sections]
-        elif name == 'units':
-            names += [section.name for section in sections if not section.is_gate]
-        elif name in by_name:
-            names.append(name)
-        else:
-            valid = ', '.join([section.name for section in sections] + ['units', 'all'])
-            raise SystemExit(f"unknown test '{name}'. Valid names: {valid}")
-    return list(dict.fromkeys(names))
+    return assignments.get(assignment).section_names(requested)
 
 
 # ------------------------------------------------------------------------------------------ loading the file
@@ -171,7 +158,7 @@ def run_unit_section(name, prepared, assignment=None):
         return _summary(0, 0, judged.verdict, section), judged.verdict
     student, seconds = prepared.student, checks.case_seconds()
     results, stopped = [], None
-    for function in cases_for(name, homework.cases_module):
+    for function in cases_for(name, homework.module_name('public_cases')):
         if stopped:
             result = CaseResult(function.__name__, False, "not run: an earlier case ran out of time", 'time limit')
         else:
@@ -188,10 +175,10 @@ def run_unit_section(name, prepared, assignment=None):
             print('        ' + result.message.replace('\n', '\n        '))
     failing = [result for result in results if not result.passed]
     run_verdict = 'time limit' if stopped else failing[0].verdict if failing else 'passed'
-    if failing and not stopped and homework.teaches:  # the likely mistake and the smallest failing case
-        from public_tests.feedback import print_feedback
+    if failing and not stopped and homework.has('feedback'):  # the likely mistake and the smallest failing case
+        print_feedback = homework.module('feedback').print_feedback
         checks.run_limited(lambda: print_feedback(name, student.module), seconds, student)
-    if homework.probes_module and not stopped:  # the loop rule, run as the checker runs it
+    if homework.has('probes') and not stopped:  # the loop rule, run as the checker runs it
         probed, stop = checks.run_limited(lambda: checks.probe_results(homework, student, name), seconds, student)
         if stop:
             print(f"  FAIL  the checker's loop probes: time limit: {stop.describe()}")

@@ -7,7 +7,7 @@ simpler values -- small integers, or the leading block of the original values (w
 made them special: +-1e4, zeros, ties).  Candidates come smallest first; whoever runs them (the
 grader in its sandboxed child, or ``./run.py unittest``) shows the first one that fails.
 
-A scenario is the dict that ``grader.execute.run_scenario`` runs (see its docstring).  This module
+A scenario is the dict that ``assignments.numpy_nn.execute.run_scenario`` runs (see its docstring).  This module
 holds no reference code and no hidden case: it only reshapes what it is given.
 """
 import itertools

@@ -19,7 +19,7 @@ from service.parsing import signature
 def required_definitions(assignment: str, sections: tuple) -> tuple:
     """[{'kind': 'class', 'name', 'methods'} | {'kind': 'function', 'name', 'signature'}] (plain data, for
     the parser processes) that a file graded for ``sections`` of ``assignment`` must define."""
-    from instructor.template import solution_regions
+    from grader.regions import solution_regions
     homework = assignments.get(assignment)
     source = homework.reference_path.read_text()
     regions = solution_regions(source, homework.by_name)

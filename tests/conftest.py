@@ -29,3 +29,5 @@ def release_dir(tmp_path_factory):
 @pytest.fixture(scope='session')
 def template(release_dir):
     return load_solution(release_dir / 'solution.py', 'template_solution')
+
+NUMPY_NN_CATALOGUE = KIT_ROOT / 'assignments' / 'numpy_nn' / 'mistakes.toml'  # the first assignment's mistakes

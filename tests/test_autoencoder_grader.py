@@ -5,7 +5,7 @@ import pytest
 import assignments
 from grader.compare import compare_case
 from grader.grade import Grader
-from instructor.template import make_template
+from grader.regions import make_template
 from tests.mutants import apply as apply_mutant
 from tests.mutants_autoencoder import MUTANTS
 

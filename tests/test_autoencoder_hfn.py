@@ -257,7 +257,7 @@ def test_run_hfn_matches_an_independent_implementation_of_the_loop(reference):
 
 # ------------------------------------------------------------------ the public case
 def public_case():
-    return AE.module('cases').gaussnewton_drives_hessian_free_newton
+    return AE.module('public_cases').gaussnewton_drives_hessian_free_newton
 
 
 def test_the_public_hfn_case_passes_the_reference(reference):
@@ -387,7 +387,7 @@ def test_a_loss_mutant_does_not_fail_the_hidden_hfn_case(reference, tmp_path):
 
 
 def test_the_public_and_hidden_messages_say_the_same():
-    public, hidden = AE.module('cases').hfn_problem, AE.module('execute').hfn_problem
+    public, hidden = AE.module('public_cases').hfn_problem, AE.module('execute').hfn_problem
     for yours in ([3.0, 2.0, 1.5], [3.0, 5.0, 9.0], [3.0, 2.0, 1.001], [3.0, 2.0], [3.0, 2.0, 0.9]):
         for error in (0.0, 2.5):
             mine = public(yours, [3.0, 2.0, 1.0], 4.0, 'the oracle', error, 10.0)

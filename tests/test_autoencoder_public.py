@@ -19,7 +19,7 @@ RELIES_ON = {'rp': {'fclayer'}}
 
 
 def cases_of(section):
-    AE.module('cases')  # registers them
+    AE.module('public_cases')  # registers them
     return [function for function in _CASES[section] if function.__module__ == CASES_MODULE]
 
 
@@ -44,14 +44,14 @@ def load(source, tmp_path, label):
 
 def template_source(source, stubbed=None):
     """The student template: each BEGIN/END SOLUTION region (of the sections in ``stubbed``, default
-    all) becomes ``raise NotImplementedError`` with the section's title, like instructor.template."""
+    all) becomes ``raise NotImplementedError`` with the section's title, like grader.regions."""
     if stubbed is None:
         try:
-            from instructor.template import make_template
+            from grader.regions import make_template
             return make_template(source, AE.by_name)
         except (TypeError, ValueError):  # make_template without a sections argument: do it here
             pass
-    from instructor.template import BEGIN, END
+    from grader.regions import BEGIN, END
     output, inside = [], None
     for line in source.splitlines():
         if inside is None and (match := BEGIN.match(line)):

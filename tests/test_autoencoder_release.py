@@ -8,7 +8,7 @@ import pytest
 
 import assignments
 from instructor.release import write_release
-from instructor.template import make_template, solution_regions
+from grader.regions import make_template, solution_regions
 from tests.conftest import KIT_ROOT
 from tests.test_release import released_files
 

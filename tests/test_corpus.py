@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 
 import interface
-from grader import scenarios
+from assignments.numpy_nn import scenarios
 from grader.compare import compare_output
-from grader.execute import run_scenario
+from assignments.numpy_nn.execute import run_scenario
 from grader.grade import Grader
 from public_tests.runner import load_solution
 from public_tests.sections import UNIT_SECTIONS

@@ -2,24 +2,27 @@
 small enough to check by hand; the reference is never diagnosed; two mistakes get no wrong claim.
 
 Runs in-process (our own code only: the reference and its mistaken variants), on the hidden
-scenarios of grader/scenarios.py.
+scenarios of assignments/numpy_nn/scenarios.py.
 """
 import itertools
 import re
 
 import numpy as np
+
+import assignments
 import pytest
 
-from grader import scenarios
+from assignments.numpy_nn import scenarios
 from grader.diagnose import Diagnoser, same_outputs
+from tests.conftest import NUMPY_NN_CATALOGUE as CATALOGUE
 from grader.mistakes import Mistake, apply, by_name, load_mistakes, mistakes_of
-from grader.shrink import format_case, input_size, ladder
+from public_tests.shrinking import format_case, input_size, ladder
 from public_tests.sections import UNIT_SECTIONS
 from tests.conftest import KIT_ROOT
 from tests.mutants import MUTANTS
 
 REFERENCE = (KIT_ROOT / 'solution.py').read_text()
-MISTAKES = load_mistakes()
+MISTAKES = load_mistakes(CATALOGUE)
 UNIT_NAMES = [section.name for section in UNIT_SECTIONS]
 MAX_SHRUNK_NUMBERS = 36  # "a few dozen"
 
@@ -34,7 +37,7 @@ COMPOSITES = {frozenset({'dropout/training-rescaled', 'dropout/inference-identit
 
 @pytest.fixture(scope='module')
 def diagnoser():
-    return Diagnoser(REFERENCE)
+    return Diagnoser(assignments.get("numpy-nn"), REFERENCE)
 
 
 def hidden_cases(section):
@@ -58,7 +61,7 @@ def first_failing(diagnoser, mistake):
 # -------------------------------------------------------------------- the catalogue
 def test_catalogue_covers_every_unit_section():
     assert len(MISTAKES) >= 60
-    counts = {name: len(mistakes_of(name)) for name in UNIT_NAMES}
+    counts = {name: len(mistakes_of(name, CATALOGUE)) for name in UNIT_NAMES}
     assert min(counts.values()) >= 4, counts
     assert {mistake.section for mistake in MISTAKES} == set(UNIT_NAMES)
     assert len({mistake.name for mistake in MISTAKES}) == len(MISTAKES)
@@ -125,7 +128,7 @@ def test_reference_gets_no_diagnosis(diagnoser, section):
 
 def combined_edit(section, first, second, old, new):
     """Two mistakes on one line, written by hand (their catalogue edits replace the same text)."""
-    first, second = by_name(first), by_name(second)
+    first, second = by_name(first, CATALOGUE), by_name(second, CATALOGUE)
     return first, second, Mistake(f"{first.name} + {second.name}", section, '', ((old, new),))
 
 
@@ -144,7 +147,7 @@ def compatible_pairs(section):
     """Pairs of mistakes of ``section`` whose edits touch different text (both can be applied), and a
     few written by hand for sections whose mistakes all edit one line."""
     pairs = list(SAME_LINE_PAIRS.get(section, []))
-    for first, second in itertools.combinations(mistakes_of(section), 2):
+    for first, second in itertools.combinations(mistakes_of(section, CATALOGUE), 2):
         combined = Mistake(f"{first.name} + {second.name}", section, '', first.edits + second.edits)
         try:
             apply(REFERENCE, combined)
@@ -218,7 +221,7 @@ def test_public_oracles_agree_with_the_reference(diagnoser, section):
 @pytest.fixture(scope='module')
 def public_feedback(tmp_path_factory, monkeypatch_module):
     """public_tests.feedback reading fingerprints written as the release writes them."""
-    from instructor.fingerprints import write_fingerprints
+    from assignments.numpy_nn.fingerprints import write_fingerprints
     from public_tests import feedback
     folder = tmp_path_factory.mktemp('fingerprints')
     write_fingerprints(folder, REFERENCE)
@@ -241,7 +244,7 @@ def load_variant(tmp_path_factory, source, name):
 
 
 def test_public_fingerprints_hold_no_hidden_input(public_feedback):
-    from instructor.fingerprints import arrays_in
+    from assignments.numpy_nn.fingerprints import arrays_in
     _, data = public_feedback
     public = [array for entry in data.values() for scenario in entry['scenarios']
               for array in arrays_in(scenario) if array.size >= 4]
@@ -281,7 +284,7 @@ def test_public_feedback_never_claims_one_of_two_mistakes_wrongly(public_feedbac
             allowed = {f"Likely mistake: {m.hint}" for m in (first, second)}
             composite = COMPOSITES.get(frozenset({first.name, second.name}))
             if composite:
-                allowed.add(f"Likely mistake: {by_name(composite).hint}")
+                allowed.add(f"Likely mistake: {by_name(composite, CATALOGUE).hint}")
             assert set(hints) <= allowed, (combined.name, hints)
             claims += bool(hints)
             assert "Smallest failing case found:" in lines, combined.name
@@ -293,7 +296,7 @@ def test_released_unittest_shows_the_likely_mistake_and_a_small_case(release_dir
     import sys
     assert (release_dir / 'public_tests' / 'fingerprints.json').is_file()
     assert (release_dir / 'public_tests' / 'execute.py').is_file()
-    mistake = by_name('dropout/inference-identity')
+    mistake = by_name('dropout/inference-identity', CATALOGUE)
     (tmp_path / 'solution.py').write_text(apply(REFERENCE, mistake))
     run = subprocess.run([sys.executable, 'run.py', 'unittest', 'dropout', '--solution', str(tmp_path / 'solution.py')],
                          cwd=release_dir, capture_output=True, text=True, timeout=300)

@@ -1,5 +1,6 @@
 """The checker judges right: the reference scores, every mutant loses exactly its own section,
 every hostile submission gets its verdict, and the grader carries on."""
+import assignments
 import json
 import os
 import subprocess
@@ -10,9 +11,10 @@ import pytest
 
 from grader.course_policy import CoursePolicy
 from grader.grade import Grader
+from tests.conftest import NUMPY_NN_CATALOGUE as CATALOGUE
 from grader.mistakes import load_mistakes
 from grader.policy import check_submission
-from instructor.template import make_template
+from grader.regions import make_template
 from public_tests.sections import UNIT_SECTIONS
 from tests.conftest import DATA_DIR, KIT_ROOT
 from tests.hostile import HOSTILE, apply as apply_hostile
@@ -55,7 +57,7 @@ def test_mutant_loses_its_own_section_only(grader, tmp_path, mutant):
     assert 'policy' not in lost[mutant.section], "caught by the policy, not by the values"
     # and the report teaches: the catalogued mistake named, the failing case shrunk (tests/test_feedback.py
     # checks every catalogue entry in-process; this is the real sandboxed path)
-    mistake = next(m for m in load_mistakes() if (m.section, m.edits) == (mutant.section, mutant.edits))
+    mistake = next(m for m in load_mistakes(CATALOGUE) if (m.section, m.edits) == (mutant.section, mutant.edits))
     section = next(v for v in report.sections if v.name == mutant.section)
     assert section.diagnosis == mistake.hint and f"likely mistake: {mistake.hint}" in section.reason
     assert section.smallest_case.startswith('Input:') and 'smallest failing input:' in section.reason
@@ -89,7 +91,7 @@ def test_hostile_submissions(tmp_path):
 
 
 def test_policy_flags_imports_and_edits_not_text():
-    template = make_template(REFERENCE)
+    template = make_template(REFERENCE, assignments.get('numpy-nn').by_name)
     source = template.replace(
         'raise NotImplementedError("Flatten (flatten): Flatten.forward_impl is not implemented yet")',
         "import os\n        import copy\n        return copy.copy(inputs).reshape(len(inputs), -1)").replace(
@@ -120,7 +122,7 @@ def test_policy_flags_imports_and_edits_not_text():
         'getattr with a constant', 'a subscript with a constant'])
 def test_policy_reports_reaching_the_interpreter_where_it_can_see_it(line, name):
     source = REFERENCE.replace("return np.maximum(inputs, 0)", f"{line}\n        return np.maximum(inputs, 0)", 1)
-    findings = [f for f in check_submission(source, REFERENCE, make_template(REFERENCE)) if f.fatal]
+    findings = [f for f in check_submission(source, REFERENCE, make_template(REFERENCE, assignments.get('numpy-nn').by_name)) if f.fatal]
     assert {(f.section, f.severity) for f in findings} == {('relu', 'policy violation')}, findings
     assert any(f"`{name}` is not allowed" in f.message for f in findings)
 
@@ -146,7 +148,7 @@ THREE_LOOPS = TWO_KERNEL_LOOPS.replace(
 @pytest.mark.parametrize('body, verdict', [(TWO_KERNEL_LOOPS, 'passed'), (THREE_LOOPS, 'policy violation')],
                          ids=['two loops over the kernel taps', 'and a third over the batch'])
 def test_convolve_may_use_two_loops_but_not_three(grader, tmp_path, body, verdict):
-    template = make_template(REFERENCE)
+    template = make_template(REFERENCE, assignments.get('numpy-nn').by_name)
     stub = '    raise NotImplementedError("convolve (convolve): convolve_numpy is not implemented yet")\n'
     path = tmp_path / 'solution.py'
     path.write_text(template.replace(stub, body.lstrip('\n')))
@@ -159,7 +161,7 @@ def test_convolve_may_use_two_loops_but_not_three(grader, tmp_path, body, verdic
 def test_loops_over_data_are_found_wherever_they_hide(grader, tmp_path):
     """A module-level helper looping over rows, a comprehension, recursion: caught by what runs;
     a comprehension over the number of dimensions is fine."""
-    template = make_template(REFERENCE)
+    template = make_template(REFERENCE, assignments.get('numpy-nn').by_name)
     helper = "def _rows(x):\n    return np.stack([np.maximum(row, 0) for row in x])\n\n\n"
     source = template.replace("class ReLU(Layer):", helper + "class ReLU(Layer):").replace(
         'raise NotImplementedError("ReLU (relu): ReLU.forward_impl is not implemented yet")', 'return _rows(inputs)'

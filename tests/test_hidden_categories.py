@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import interface
-from grader import scenarios
-from grader.announced import ANNOUNCED, unannounced
+from assignments.numpy_nn import scenarios
+from assignments.numpy_nn.announced import ANNOUNCED, unannounced
 from grader.compare import compare_output
-from grader.execute import run_scenario
+from assignments.numpy_nn.execute import run_scenario
 from public_tests.framework import cases_for, run_case
 from public_tests.runner import KIT_ROOT, load_solution
 from public_tests.sections import UNIT_SECTIONS

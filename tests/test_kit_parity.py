@@ -5,7 +5,7 @@ both ways: by the kit (``./run.py unittest``'s own functions, run from the relea
 process for all the files) and by the checker (``grader.grade.Grader``, sandboxed).  Every unit
 section of every file must get the same verdict: passed, wrong answer, runtime error, time limit or
 policy violation.  The files: a correct one; Python loops over data (written here and from the
-corpora); banned imports; an endless loop; and every catalogued mistake (grader/mistakes.toml and
+corpora); banned imports; an endless loop; and every catalogued mistake (assignments/numpy_nn/mistakes.toml and
 tests/mutants.py for the first assignment, tests/mutants_autoencoder.py for the second), one mistake
 per section in a file.
 """
@@ -20,6 +20,7 @@ import pytest
 import assignments
 from grader.grade import Grader
 from grader.limits import LIMITS
+from tests.conftest import NUMPY_NN_CATALOGUE as CATALOGUE
 from grader.mistakes import load_mistakes
 from instructor.release import write_release
 from tests import mutants, mutants_autoencoder
@@ -122,7 +123,7 @@ def numpy_nn_files(folder):
     files.append((loop, ['dense', 'relu'], 'a loop over the batch in Dense.forward_impl'))
     for name in ('lena_four_loops.py', 'kostya_softmax_loop.py', 'misha_row_helper.py'):  # loops, scipy
         files.append((KIT_ROOT / 'tests' / 'corpus' / name, units, f"corpus {name}"))
-    catalogue = [(m.name, m.section, m.edits) for m in load_mistakes()]
+    catalogue = [(m.name, m.section, m.edits) for m in load_mistakes(CATALOGUE)]
     catalogue += [(f"mutant: {m.mistake}", m.section, m.edits) for m in mutants.MUTANTS]
     by_file = {}
     for path, label in mistake_files(folder, reference, catalogue):

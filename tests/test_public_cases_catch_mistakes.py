@@ -1,7 +1,7 @@
 """Every public case of the first assignment has teeth: it fails at least one catalogued mistake of its
 section, and each catalogued mistake fails at least one public case of its section.
 
-The catalogue is grader/mistakes.toml (applied by grader/mistakes.py) and tests/mutants.py: the reference
+The catalogue is assignments/numpy_nn/mistakes.toml (applied by grader/mistakes.py) and tests/mutants.py: the reference
 with one realistic mistake.  A public case that no mistake fails tells the student nothing the other
 cases do not (``softmax_hand_computed`` checked only the forward pass, so a diagonal-only backward passed
 it; ``flatten_one_channel`` never called backward); a mistake that passes every public case of its
@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from tests.conftest import NUMPY_NN_CATALOGUE as CATALOGUE
 from grader.mistakes import apply as apply_mistake
 from grader.mistakes import load_mistakes
 from public_tests.framework import cases_for, run_case
@@ -27,7 +28,7 @@ SECTIONS = [section.name for section in UNIT_SECTIONS]
 
 def catalogue(section):
     """[(name, mistaken source)] of the section's catalogued mistakes and mutants."""
-    found = [(mistake.name, apply_mistake(REFERENCE, mistake)) for mistake in load_mistakes()
+    found = [(mistake.name, apply_mistake(REFERENCE, mistake)) for mistake in load_mistakes(CATALOGUE)
              if mistake.section == section]
     found += [(f"mutant: {mutant.mistake}", apply_mutant(REFERENCE, mutant)) for mutant in MUTANTS
               if mutant.section == section]

@@ -3,7 +3,7 @@ import re
 import subprocess
 import sys
 
-from instructor.template import solution_regions, strip_blocks
+from grader.regions import solution_regions, strip_blocks
 from tests.conftest import KIT_ROOT
 
 

@@ -30,8 +30,8 @@ def test_the_requirements_come_from_the_reference():
     assert required['Dense']['methods']['__init__']['args'][:2] == ['self', 'units']
     everything = required_definitions('numpy-nn', tuple(s.name for s in numpy_nn.sections))
     assert check_source('solution.py', REFERENCE_SOURCE, everything) is None
-    from instructor.template import make_template
-    assert check_source('solution.py', make_template(REFERENCE_SOURCE), everything) is None  # the students' start
+    from grader.regions import make_template
+    assert check_source('solution.py', make_template(REFERENCE_SOURCE, assignments.get('numpy-nn').by_name), everything) is None  # the students' start
     autoencoder = assignments.get('autoencoder')
     assert check_source('solution.py', autoencoder.reference_path.read_text(),
                         required_definitions('autoencoder', tuple(s.name for s in autoencoder.sections))) is None

@@ -1,5 +1,6 @@
 """The similarity report finds disguised copies among independent solutions, ignores the template,
 checks against known solutions, and writes a side-by-side HTML page."""
+import assignments
 import difflib
 import re
 import subprocess
@@ -41,8 +42,8 @@ def test_one_copied_section_is_found_by_the_definition_score(tmp_path):
 
 
 def test_template_code_does_not_count():
-    from instructor.template import make_template
-    template = make_template((KIT_ROOT / 'solution.py').read_text())
+    from grader.regions import make_template
+    template = make_template((KIT_ROOT / 'solution.py').read_text(), assignments.get('numpy-nn').by_name)
     # two students who handed in the bare template share nothing of their own
     pairs = rank_pairs({'a.py': template, 'b.py': template + '\n# my notes\n'})
     assert pairs[0].score == 0.0

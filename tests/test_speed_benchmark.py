@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import interface
-from instructor.speed import compare, layer_table, torch_model
+from assignments.numpy_nn.speed import compare, layer_table, torch_model
 
 torch = pytest.importorskip('torch')
 
@@ -48,7 +48,7 @@ def test_torch_copy_has_the_same_parameters_and_outputs(reference):
 
 
 def test_compare_reports_epochs_and_layers(reference, monkeypatch):
-    import instructor.speed as speed
+    import assignments.numpy_nn.speed as speed
     monkeypatch.setattr(speed, 'REPEATS', 1)
     monkeypatch.setattr(speed, 'BATCH_SIZE', 8)
     rng = np.random.default_rng(0)

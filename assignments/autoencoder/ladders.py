@@ -16,7 +16,10 @@ import math
 
 import numpy as np
 
-MAX_CANDIDATES = 32  # per scenario: each one is tiny, but the child runs them all
+MAX_CANDIDATES = 32  # per scenario: each one is tiny, but the child runs them all (in 'shrink''s 10 s)
+# fewer for the kinds whose candidates run loops of steps (a run of an optimiser or of HFN costs far more
+# than a pass, whatever its size)
+KIND_CANDIDATES = {'optimizer': 12, 'hfn': 8}
 SMALL = 2            # small integers are drawn from [-SMALL, SMALL]
 VALUE_MODES = ('small integers', 'values from the failing case')
 IMAG_SCALE = 0.25    # small integers for imaginary parts are multiples of this
@@ -216,14 +219,16 @@ LADDERS = {'activation': activation_ladder, 'layer': layer_ladder, 'autoencoder'
            'optimizer': optimizer_ladder, 'hfn': hfn_ladder}
 
 
-def ladder(section, scenario, limit=MAX_CANDIDATES):
-    """[(description, smaller scenario)], smallest input first (then fewest steps), at most ``limit``.
+def ladder(section, scenario, limit=None):
+    """[(description, smaller scenario)], smallest input first (then fewest steps), at most ``limit``
+    (default: ``KIND_CANDIDATES`` of the scenario's kind, else ``MAX_CANDIDATES``).
 
     ``section`` is the unit section's name (kept for the callers' sake: the scenario's kind says how to
     shrink it).  Every candidate has fewer input numbers than ``scenario``, or as many with simpler
     values and no more steps; the same kind and flags.
     """
     size, steps = input_size(scenario), steps_of(scenario)
+    limit = limit or KIND_CANDIDATES.get(scenario['kind'], MAX_CANDIDATES)
     found = {}
     for rank, mode in enumerate(VALUE_MODES):
         values = Values(mode, seed=[rank, size])

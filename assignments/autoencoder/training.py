@@ -202,7 +202,11 @@ ARCHITECTURE_MARKERS = ('o', '^', 's', 'D')
 def study_data(name, data_dir=None, unverified_ok=None):
     """(x_train, x_valid, labels_valid): (D, n) pixels in [0, 1], one column per image."""
     if name == 'digits':
-        from sklearn.datasets import load_digits  # bundled with scikit-learn: nothing to download
+        try:
+            from sklearn.datasets import load_digits  # bundled with scikit-learn: nothing to download
+        except ImportError:
+            raise SystemExit("The HFN study's digits come with scikit-learn, which the kit does not install: "
+                             "run .venv/bin/pip install -r requirements-study.txt (about 200 MB)") from None
         digits = load_digits()
         order = np.random.default_rng(0).permutation(len(digits.target))
         images, labels = digits.data[order].T / 16.0, digits.target[order]

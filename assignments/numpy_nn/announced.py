@@ -3,7 +3,7 @@
 ``ANNOUNCED[section][category]`` lists public cases of ``section`` (functions registered with
 ``public_tests.framework.case``) that put a student in the same situation as the hidden cases
 of that category: a student who passes them has seen every kind of input the grader uses.
-The categories are those of ``grader.scenarios.categories(section)``.
+The categories are those of ``assignments.numpy_nn.scenarios.categories(section)``.
 """
 
 ANNOUNCED = {
@@ -38,11 +38,11 @@ ANNOUNCED = {
     },
     'convolve': {
         'batch size 1': ['convolve_is_not_cross_correlation', 'convolve_rectangular_kernel'],
-        'non-square images': ['convolve_matches_scipy_same'],
+        'non-square images': ['convolve_matches_torch_same'],
         '1x1 kernels': ['convolve_1x1_kernel'],
-        '5x5 kernels': ['convolve_matches_scipy_valid_and_full'],
+        '5x5 kernels': ['convolve_matches_torch_valid_and_full'],
         'rectangular kernels': ['convolve_rectangular_kernel'],
-        'full convolution (padding k - 1)': ['convolve_matches_scipy_valid_and_full'],
+        'full convolution (padding k - 1)': ['convolve_matches_torch_valid_and_full'],
     },
     'conv2d': {
         'batch size 1': ['conv2d_batch_of_one_matches_torch'],

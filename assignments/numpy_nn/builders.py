@@ -1,6 +1,6 @@
 """The shapes of a scenario (see ``execute``), shared by the hidden scenarios and the loop probes.
 
-Nothing here is a test case: ``grader.scenarios`` (hidden, never shipped) and ``grader.loops``
+Nothing here is a test case: ``assignments.numpy_nn.scenarios`` (hidden, never shipped) and ``grader.loops``
 (the loop probes, shipped in the student kit so that ``./run.py unittest`` applies the same loop
 rule as the checker) build their scenarios with these.
 """

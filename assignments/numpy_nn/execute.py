@@ -19,9 +19,9 @@ import numpy as np
 import interface
 
 try:  # kit_execute.py in the sandbox, beside kit_runner.py
-    from kit_runner import Output, StepFailed, call, describe_exception
-except ImportError:  # grader.execute, or public_tests.execute in the student kit: kit_runner.py beside it
-    from .kit_runner import Output, StepFailed, call, describe_exception
+    from kit_runner import Output, StepFailed, call, describe_exception  # noqa: F401 - describe_exception: harness
+except ImportError:  # in the grader, and in the student kit (its copy of the checker's modules)
+    from grader.kit_runner import Output, StepFailed, call, describe_exception  # noqa: F401
 
 
 def as_output(value, what):

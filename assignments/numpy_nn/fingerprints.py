@@ -14,15 +14,15 @@ from functools import lru_cache
 
 import numpy as np
 
-from grader import scenarios
+from assignments.numpy_nn import scenarios
 from grader.diagnose import Diagnoser, same_outputs, scenario_key
+from assignments.numpy_nn import ASSIGNMENT
 from grader.mistakes import mistakes_of
-from grader.sandbox import KIT_ROOT
-from public_tests.feedback import decode, encode
+from grader.codec import pack, unpack
 from public_tests.sections import UNIT_SECTIONS
 from public_tests.shrinking import input_size, ladder
 
-PUBLIC_SEED = 7_000_001      # the hidden cases use grader.scenarios.SEED
+PUBLIC_SEED = 7_000_001      # the hidden cases use assignments.numpy_nn.scenarios.SEED
 MAX_PUBLIC_SIZE = 600        # numbers per public scenario (the 784-input Dense case stays hidden-only)
 
 
@@ -53,7 +53,7 @@ def public_scenarios(diagnoser, section):
     cases = [scenario for _, scenario in scenarios.scenarios(section, seed=PUBLIC_SEED)
              if not shares_hidden_input(scenario, hidden)]
     shown, keys = [], set()
-    for mistake in mistakes_of(section):
+    for mistake in mistakes_of(section, ASSIGNMENT.catalogue):
         first = next((scenario for scenario in cases if differs(diagnoser, mistake, section, scenario)), None)
         if first is None:
             continue
@@ -67,19 +67,19 @@ def public_scenarios(diagnoser, section):
 
 def build_fingerprints(reference_source=None):
     """(JSON-able index, {key: ndarray}) of every unit section's public scenarios and mistakes' runs."""
-    diagnoser = Diagnoser(reference_source or (KIT_ROOT / 'solution.py').read_text())
+    diagnoser = Diagnoser(ASSIGNMENT, reference_source)
     index, arrays = {}, {}
     for section in (s.name for s in UNIT_SECTIONS):
         public = public_scenarios(diagnoser, section)
         mistakes = []
-        for mistake in mistakes_of(section):
+        for mistake in mistakes_of(section, ASSIGNMENT.catalogue):
             runs = []
             for scenario in public:
                 outputs, failure = diagnoser.run(mistake, section, scenario)
                 runs.append({'outputs': outputs, 'failure': failure.splitlines()[0] if failure else None})
             mistakes.append({'name': mistake.name, 'hint': mistake.hint, 'runs': runs})
-        index[section] = encode({'fast_convolve': section in scenarios.FAST_CONVOLVE, 'scenarios': public,
-                                 'mistakes': mistakes}, arrays)
+        index[section] = pack({'fast_convolve': section in scenarios.FAST_CONVOLVE, 'scenarios': public,
+                                 'mistakes': mistakes}, arrays, 'a', dedupe=True)
     return index, arrays
 
 
@@ -93,4 +93,4 @@ def write_fingerprints(folder, reference_source=None):
 @lru_cache(maxsize=1)
 def fingerprints_in_memory():
     index, arrays = build_fingerprints()
-    return decode(json.loads(json.dumps(index)), arrays)
+    return unpack(json.loads(json.dumps(index)), arrays)

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import assignments
+from grader.limits import limits_for
 from grader.sandbox import KIT_ROOT
 
 TARGET_SPEEDUP = 1.7
@@ -25,12 +27,13 @@ README_GATE_SECONDS = {'mnist': 28.2, 'cifar10': 995.0}  # sandboxed reference r
 
 
 def planted_submissions(folder, count):
-    """``count`` submissions: the reference, then one mutant after another."""
-    from tests.mutants import MUTANTS, apply
+    """``count`` submissions: the reference, then one catalogued mistake after another."""
+    from grader.mistakes import apply, load_mistakes
+    mistakes = load_mistakes(assignments.get('numpy-nn').catalogue)
     reference = (KIT_ROOT / 'solution.py').read_text()
     for index in range(count):
-        turn = index % (len(MUTANTS) + 1)
-        source = reference if turn == 0 else apply(reference, MUTANTS[turn - 1])
+        turn = index % (len(mistakes) + 1)
+        source = reference if turn == 0 else apply(reference, mistakes[turn - 1])
         (Path(folder) / f"student{index:03d}.py").write_text(source)
 
 
@@ -72,7 +75,6 @@ def capacity(unit_seconds, gate_seconds):
 def bench_scale(solution, args, measured_gates=None):
     from grader.batch import find_submissions
     from grader.executor import make_executor
-    from grader.limits import LIMITS
     from public_tests.sections import UNIT_SECTIONS
     names = [section.name for section in UNIT_SECTIONS]
     count, workers = args.submissions, args.workers
@@ -92,7 +94,8 @@ def bench_scale(solution, args, measured_gates=None):
     local, remote = job_overhead()
     unit_seconds = serial_seconds / count
     gates = {name: (measured_gates or {}).get(name, README_GATE_SECONDS[name]) for name in README_GATE_SECONDS}
-    worst = {name: LIMITS[name].seconds for name in README_GATE_SECONDS}
+    limits = limits_for(assignments.get('numpy-nn'))
+    worst = {name: limits[name].seconds for name in README_GATE_SECONDS}
     speedup = serial_seconds / dask_seconds
     table = {'reference': capacity(unit_seconds, gates), 'worst_case': capacity(unit_seconds, worst)}
     rows = ', '.join(f"{m} machine(s): {table['reference'][m]:.1f} h ({table['worst_case'][m]:.1f} h worst)"

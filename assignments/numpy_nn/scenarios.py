@@ -6,7 +6,7 @@ values are never stored: the grader computes them from the reference solution.
 
 Each generator yields ``(category, case name, scenario)``.  The category says
 what the case is about ('batch size 1', 'soft labels', 'pooling ties', ...);
-``grader.announced.ANNOUNCED`` names, for every category of every section, the
+``assignments.numpy_nn.announced.ANNOUNCED`` names, for every category of every section, the
 public case that shows students the same situation, and a kit test
 (tests/test_hidden_categories.py) fails when a hidden category has none.
 Cases stay inside the documented contract (KIT-SPEC): e.g. Flatten gets 4-D
@@ -15,7 +15,7 @@ inputs only.
 import numpy as np
 
 from grader.case_table import case_functions
-from grader.scenario_builders import FAST_CONVOLVE, layer, train_step  # noqa: F401 - FAST_CONVOLVE: grade.py
+from assignments.numpy_nn.builders import FAST_CONVOLVE, layer, train_step  # noqa: F401 - FAST_CONVOLVE: grade.py
 
 SEED = 20261122
 
