@@ -15,6 +15,8 @@ from assignments.autoencoder import gates
 from assignments.autoencoder.gates import GATES, judge, load_gate_data, run_gate, train_and_predict
 from tests.conftest import DATA_DIR
 
+pytestmark = pytest.mark.gate  # markers: pyproject.toml
+
 AE = assignments.get('autoencoder')
 GATE = GATES['bottleneck']
 

@@ -12,6 +12,8 @@ from grader.regions import make_template, solution_regions
 from tests.conftest import KIT_ROOT
 from tests.test_release import released_files
 
+pytestmark = pytest.mark.kit  # markers: pyproject.toml
+
 AUTOENCODER = assignments.get('autoencoder')
 
 

@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import DATA_DIR, KIT_ROOT
 from tests.mutants import MUTANTS, apply as apply_mutant
 
+pytestmark = pytest.mark.cluster  # markers: pyproject.toml
+
 REFERENCE = (KIT_ROOT / 'solution.py').read_text()
 SECTIONS = ['relu', 'sgd']
 MUTANT = next(m for m in MUTANTS if m.section == 'sgd')

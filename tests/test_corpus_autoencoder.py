@@ -15,7 +15,6 @@ it (see tests/corpus_autoencoder/manifest.py for what each file is).  Checked he
 Where today's grader is known to be wrong, the (file, section) test is a strict xfail naming the
 gap (GRADER_GAPS): it fails as soon as the grader gets it right, so that the mark is removed.
 """
-import numpy as np
 import pytest
 
 import assignments

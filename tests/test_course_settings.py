@@ -19,6 +19,8 @@ from service.models import Job, Person, Result, Submission
 from service.security import new_token
 from tests.conftest import DATA_DIR, KIT_ROOT
 
+pytestmark = [pytest.mark.postgres, pytest.mark.service]  # markers: pyproject.toml
+
 SPEC = importlib.util.spec_from_file_location('kit_run_for_course_tests', KIT_ROOT / 'run.py')
 RUN = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(RUN)

@@ -6,6 +6,8 @@ from public_tests.gates import GATES, judge
 from public_tests.runner import run_gate_section
 from tests.conftest import DATA_DIR
 
+pytestmark = pytest.mark.gate  # markers: pyproject.toml
+
 
 def test_judge_counts_accuracy_and_time():
     y_test = np.eye(10)[[1, 2, 3, 4]]

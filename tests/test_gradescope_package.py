@@ -12,6 +12,8 @@ from instructor.gradescope import build_package, unpack
 from tests.conftest import DATA_DIR, KIT_ROOT
 from tests.mutants import MUTANTS, apply as apply_mutant
 
+pytestmark = pytest.mark.kit  # markers: pyproject.toml
+
 REFERENCE = (KIT_ROOT / 'solution.py').read_text()
 
 

@@ -28,6 +28,8 @@ from grader.mistakes import load_mistakes
 from instructor.release import write_release
 from tests.conftest import KIT_ROOT
 
+pytestmark = pytest.mark.kit  # markers: pyproject.toml
+
 SERVER_PACKAGES = ('fastapi', 'sqlalchemy', 'alembic', 'psycopg', 'selenium', 'dask', 'copydetect', 'uvicorn',
                    'bubblewrap', 'pyseccomp', 'jinja2', 'httpx', 'itsdangerous', 'python-multipart')
 

@@ -26,6 +26,8 @@ from instructor.release import write_release
 from tests import mutants, mutants_autoencoder
 from tests.conftest import DATA_DIR, KIT_ROOT
 
+pytestmark = pytest.mark.kit  # markers: pyproject.toml
+
 DRIVER = textwrap.dedent('''
     """Grade files with the released kit's ./run.py unittest functions; print {file: {section: verdict}}."""
     import contextlib, io, json, os, sys

@@ -3,8 +3,12 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from grader.regions import solution_regions, strip_blocks
 from tests.conftest import KIT_ROOT
+
+pytestmark = pytest.mark.kit  # markers: pyproject.toml
 
 
 def released_files(release_dir):

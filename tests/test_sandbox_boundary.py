@@ -20,6 +20,8 @@ from grader.limits import LIMITS
 from grader.sandbox import child_environment, launch, prepare_sandbox, probe_sandbox, refusal, run_child
 from tests.conftest import DATA_DIR, KIT_ROOT
 
+pytestmark = pytest.mark.postgres  # markers: pyproject.toml
+
 PROBE = Path(__file__).with_name('sandbox_probe.py')
 CANARY = 'canary-4f1d9b'
 

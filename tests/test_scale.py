@@ -25,6 +25,8 @@ from tests.conftest import KIT_ROOT
 from tests.dask_cluster import Cluster, run_or_die, wait_until, worker_name
 from tests.mutants import MUTANTS, apply as apply_mutant
 
+pytestmark = pytest.mark.cluster  # markers: pyproject.toml
+
 UNITS = [section.name for section in UNIT_SECTIONS]
 REFERENCE = (KIT_ROOT / 'solution.py').read_text()
 PICKED = {'bob': 'sgd', 'carol': 'softmax', 'dave': 'dropout'}  # student -> the section their mistake costs

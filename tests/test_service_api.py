@@ -18,6 +18,8 @@ from service.models import Job, Person, Result, Submission
 from service.security import new_token
 from tests.service_support import REFERENCE_SOURCE, import_roster, run_cli
 
+pytestmark = pytest.mark.service  # markers: pyproject.toml
+
 SOLUTION = REFERENCE_SOURCE.encode()
 
 

@@ -11,6 +11,8 @@ import pytest
 
 from tests.service_support import BROKEN_SOLUTION, REFERENCE_SOURCE, Server, import_roster, require, run_cli
 
+pytestmark = [pytest.mark.browser, pytest.mark.service]  # markers: pyproject.toml
+
 CHROMIUM, CHROMEDRIVER = shutil.which('chromium'), shutil.which('chromedriver')
 
 

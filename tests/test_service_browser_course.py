@@ -21,6 +21,8 @@ import assignments
 from tests.service_support import BROKEN_SOLUTION, REFERENCE_SOURCE, Server, free_port, import_roster
 from tests.test_service_browser import browser, save  # noqa: F401 - browser: the Chromium fixture
 
+pytestmark = [pytest.mark.browser, pytest.mark.service]  # markers: pyproject.toml
+
 WITHOUT_DENSE = REFERENCE_SOURCE.replace('class Dense(Layer):', 'class Dense_(Layer):', 1)
 # correct, but ReLU.forward sleeps half a second: within the unit time limit (30 s), not within 1.5 s
 SLOW_SOLUTION = 'import time\n' + REFERENCE_SOURCE.replace(

@@ -6,11 +6,15 @@ from datetime import datetime, timedelta, timezone
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+import pytest
+
 from service.app import create_app
 from service.config import Settings
 from service.models import Job, Person, Result, Submission
 from tests.service_support import REFERENCE_SOURCE
 from tests.test_service_api import add_person, sign_in
+
+pytestmark = pytest.mark.service  # markers: pyproject.toml
 
 DEADLINE = datetime(2026, 12, 15, 12, 0, tzinfo=timezone.utc)
 

@@ -6,6 +6,8 @@ import time
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+import pytest
+
 from grader.executor import SerialExecutor, run_job
 from grader.infrastructure import InfrastructureError
 from service import jobs
@@ -13,6 +15,8 @@ from service.app import create_app
 from service.config import Settings
 from service.models import Job, Result, utcnow
 from tests.test_service_api import add_person, bearer, sign_in, upload
+
+pytestmark = pytest.mark.service  # markers: pyproject.toml
 
 
 def wait_for(client, token, url, condition, timeout=120):

@@ -19,6 +19,8 @@ from service.uploads import UploadRefused, check_upload
 from service.worker import GradingLoop, wait_until_idle
 from tests.service_support import BROKEN_SOLUTION, REFERENCE_SOURCE, Postgres
 
+pytestmark = [pytest.mark.postgres, pytest.mark.service]  # markers: pyproject.toml
+
 
 @pytest.fixture(scope='module')
 def postgres():

@@ -11,6 +11,8 @@ import pytest
 
 from service.loadtest import BROKEN, HOSTILE, deadline_options, deadline_run, plan_deadline
 
+pytestmark = [pytest.mark.cluster, pytest.mark.service]  # markers: pyproject.toml
+
 
 def small_replay():
     # about 20 uploads in 8 seconds of "last hour"; the endless loop is left out (it holds a worker 40 s)

@@ -16,6 +16,8 @@ from service.models import Regrade, Worker
 from tests.service_support import Postgres
 from tests.test_service_api import add_person, bearer, page_csrf, sign_in, upload
 
+pytestmark = [pytest.mark.postgres, pytest.mark.service]  # markers: pyproject.toml
+
 
 @pytest.fixture(scope='module')
 def postgres():

@@ -50,6 +50,8 @@ from sqlalchemy.engine import make_url
 from service.db import make_engine
 from tests.service_support import KIT_ROOT, REFERENCE_SOURCE, Postgres, Server, import_roster
 
+pytestmark = [pytest.mark.postgres, pytest.mark.service]  # markers: pyproject.toml
+
 SECTIONS = ['relu', 'softmax', 'dense', 'flatten', 'dropout', 'crossentropy', 'pooling2d', 'sgd', 'momentum']
 SANDBOX_UID = 65534
 CANARY_VARIABLE = 'NN_KIT_CANARY'

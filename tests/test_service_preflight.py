@@ -3,6 +3,8 @@ without them is refused and spends no attempt), and the per-hour limit shown bef
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+import pytest
+
 import assignments
 from service.models import Job, Submission
 from service.parsing import check_source
@@ -11,6 +13,8 @@ from tests.service_support import REFERENCE_SOURCE
 from service.app import create_app
 from service.config import Settings
 from tests.test_service_api import add_person, bearer, count, finish_jobs, sign_in, upload
+
+pytestmark = pytest.mark.service  # markers: pyproject.toml
 
 SOLUTION = REFERENCE_SOURCE.encode()
 def make_app(tmp_path, **options):

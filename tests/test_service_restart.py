@@ -6,9 +6,13 @@ import time
 import httpx
 from sqlalchemy import func, select
 
+import pytest
+
 from service.db import make_engine, session_factory
 from service.models import Job, Result, Submission
 from tests.service_support import KIT_ROOT, REFERENCE_SOURCE, Server, import_roster, run_cli
+
+pytestmark = pytest.mark.service  # markers: pyproject.toml
 
 SECTIONS = ['relu', 'flatten', 'sgd']
 

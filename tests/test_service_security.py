@@ -31,6 +31,8 @@ from service.security import new_token
 from tests.service_support import KIT_ROOT, PYTHON, REFERENCE_SOURCE, Postgres, write_roster
 from tests.test_service_api import add_person, bearer, finish_jobs, make_app, sign_in, upload
 
+pytestmark = [pytest.mark.postgres, pytest.mark.service]  # markers: pyproject.toml
+
 SOLUTION = REFERENCE_SOURCE.encode()
 # 1 MiB that compiles: about 2 s of CPU in compile() on the 2-core test machine
 SLOW_SOURCE = SOLUTION + b'x = 1\n' * (((1 << 20) - len(SOLUTION)) // 6 - 10)  # defines what the pre-flight asks for
