@@ -31,6 +31,7 @@ from grader.grade import Grader
 from public_tests.runner import load_solution
 from public_tests.sections import UNIT_SECTIONS
 from tests.conftest import DATA_DIR, KIT_ROOT
+from tests.corpus_support import section_text, verdict_problem
 from tests.corpus.manifest import ENTRIES, TEMPLATE, VERDICTS
 
 CORPUS = KIT_ROOT / 'tests' / 'corpus'
@@ -41,12 +42,6 @@ COSMETIC_SOURCE = 'anna_einsum.py'  # correct in every unit section, docstrings 
 @pytest.fixture(scope='module')
 def grader():
     return Grader(data_dir=DATA_DIR)
-
-
-def section_text(verdict):
-    """Everything the report says about one section: the reason, every finding, the warnings."""
-    return ' '.join([verdict.reason] + [str(finding) for finding in getattr(verdict, 'findings', [])]
-                    + [str(warning) for warning in verdict.warnings])
 
 
 # ---------------------------------------------------------------------------------------- the manifest
@@ -136,15 +131,7 @@ def test_ground_truth(entry, reference):
 def test_grader_gives_the_manifest_verdicts(grader, entry):
     report = grader.grade(CORPUS / entry.file, UNIT_NAMES)
     assert [verdict.name for verdict in report.sections] == UNIT_NAMES
-    wrong = []
-    for verdict in report.sections:
-        want, text = entry.verdict(verdict.name), section_text(verdict)
-        if verdict.verdict != want:
-            wrong.append(f"{verdict.name}: expected {want}, got {verdict.verdict}: {text[:600]}")
-            continue
-        missing = [phrase for phrase in entry.phrases.get(verdict.name, ()) if phrase not in text]
-        if missing:
-            wrong.append(f"{verdict.name}: {want} as expected, but {missing} not in: {text[:600]}")
+    wrong = [problem for problem in (verdict_problem(entry, verdict) for verdict in report.sections) if problem]
     assert not wrong, f"{entry.file} ({entry.what}):\n" + '\n'.join(wrong)
 
 

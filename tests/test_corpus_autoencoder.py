@@ -21,6 +21,7 @@ import assignments
 from grader.compare import compare_output
 from grader.grade import Grader
 from tests.conftest import KIT_ROOT
+from tests.corpus_support import graded_once, grader_cases, verdict_problem
 from tests.corpus_autoencoder.manifest import ENTRIES, VERDICTS
 
 AUTOENCODER = assignments.get('autoencoder')
@@ -34,12 +35,6 @@ GRADER_GAPS = {}  # (file, section): what the grader gets wrong today (a strict 
 @pytest.fixture(scope='module')
 def reference():
     return AUTOENCODER.load(AUTOENCODER.reference_path, 'corpus_autoencoder_reference')
-
-
-def section_text(verdict):
-    """Everything the report says about one section: the reason, every finding, the warnings."""
-    return ' '.join([verdict.reason] + [str(finding) for finding in getattr(verdict, 'findings', [])]
-                    + [str(warning) for warning in verdict.warnings])
 
 
 # ---------------------------------------------------------------------------------------- the manifest
@@ -115,41 +110,11 @@ def test_the_second_run_catches_a_state_kept_on_the_model(reference):
 
 # ---------------------------------------------------------------------------------------- the grader
 @pytest.fixture(scope='module')
-def grader():
-    return Grader(assignment='autoencoder')
+def reports():
+    return graded_once(Grader(assignment='autoencoder'), CORPUS, UNIT_NAMES)
 
 
-@pytest.fixture(scope='module')
-def reports(grader):
-    """{file: {section: SectionVerdict}}, each file graded once (all unit sections) when first asked for."""
-    cache = {}
-
-    def report(entry):
-        if entry.file not in cache:
-            sections = grader.grade(CORPUS / entry.file, UNIT_NAMES).sections
-            assert [verdict.name for verdict in sections] == UNIT_NAMES, entry.file
-            cache[entry.file] = {verdict.name: verdict for verdict in sections}
-        return cache[entry.file]
-    return report
-
-
-def grader_cases():
-    return list(_grader_cases())
-
-
-def _grader_cases():
-    for entry in ENTRIES:
-        for name in UNIT_NAMES:
-            gap = GRADER_GAPS.get((entry.file, name))
-            marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
-            yield pytest.param(entry, name, marks=marks, id=f"{entry.file}-{name}")
-
-
-@pytest.mark.parametrize('entry, name', grader_cases())
+@pytest.mark.parametrize('entry, name', grader_cases(ENTRIES, UNIT_NAMES, GRADER_GAPS))
 def test_grader_gives_the_manifest_verdict(reports, entry, name):
-    verdict = reports(entry)[name]
-    want, text = entry.verdict(name), section_text(verdict)
-    assert verdict.verdict == want, f"{entry.file} ({entry.what})\n{name}: expected {want}, got {verdict.verdict}: " \
-                                    f"{text[:800]}"
-    missing = [phrase for phrase in entry.phrases.get(name, ()) if phrase not in text]
-    assert not missing, f"{entry.file} {name}: {want} as expected, but {missing} not in: {text[:800]}"
+    problem = verdict_problem(entry, reports(entry)[name])
+    assert problem is None, f"{entry.file} ({entry.what})\n{problem}"

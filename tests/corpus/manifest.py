@@ -22,27 +22,9 @@ Every 'passed' section was checked in-process against the reference on the hidde
 cases (tests/test_corpus.py::test_ground_truth repeats that check), and every bug
 gives a wrong value there.
 """
-from dataclasses import dataclass, field
+from tests.corpus_support import VERDICTS, Entry  # noqa: F401 - VERDICTS: read from here by the tests
 
 TEMPLATE = 'course_template_2025.py'  # the course's template, unfilled: scores nothing
-VERDICTS = ('passed', 'wrong answer', 'runtime error', 'policy violation')
-
-
-@dataclass(frozen=True)
-class Entry:
-    file: str
-    what: str
-    expected: dict = field(default_factory=dict)  # {section: verdict}; sections not named: 'passed'
-    phrases: dict = field(default_factory=dict)   # {section: (text, ...)}: each must be in the verdict's text
-    wrong_values: tuple = ()  # sections that break a rule AND compute a wrong value (both must be reported)
-    passes_mnist: bool = False  # its train_mnist_model passes the MNIST gate
-
-    def verdict(self, section):
-        return self.expected.get(section, 'passed')
-
-    def values_wrong(self, section):
-        """Ground truth: does this section compute a wrong value (or raise) on some valid input?"""
-        return self.verdict(section) in ('wrong answer', 'runtime error') or section in self.wrong_values
 
 
 ENTRIES = (

@@ -28,27 +28,7 @@ Every 'passed' section was checked in-process against the reference on the hidde
 (tests/test_corpus_autodiff.py::test_ground_truth repeats that check), and every bug gives a wrong
 value or raises there.
 """
-from dataclasses import dataclass, field
-
-VERDICTS = ('passed', 'wrong answer', 'runtime error', 'policy violation')
-
-
-@dataclass(frozen=True)
-class Entry:
-    file: str
-    what: str
-    expected: dict = field(default_factory=dict)  # {section: verdict}; sections not named: 'passed'
-    phrases: dict = field(default_factory=dict)   # {section: (text, ...)}: each must be in the verdict's text
-    # sections that break a rule AND compute a wrong value (ground truth: both hold; the report must show the
-    # broken rule, and the wrong value too where the code can run: a forbidden import stops it in the sandbox)
-    wrong_values: tuple = ()
-
-    def verdict(self, section):
-        return self.expected.get(section, 'passed')
-
-    def values_wrong(self, section):
-        """Ground truth: does this section compute a wrong value (or raise) on some valid input?"""
-        return self.verdict(section) in ('wrong answer', 'runtime error') or section in self.wrong_values
+from tests.corpus_support import VERDICTS, Entry  # noqa: F401 - VERDICTS: read from here by the tests
 
 
 ENTRIES = (
