@@ -42,6 +42,18 @@ class WithheldOut(BaseModel):
     never: list[str] = []           # not shown to students in this course
 
 
+class PublicCaseOut(BaseModel):
+    name: str                      # the case's name, as ./run.py unittest prints it
+    inputs: list[str]              # its inputs, as its code makes them (service.public_cases)
+    source: str                    # FILE:LINE of the case in the kit
+
+
+class PublicCasesOut(BaseModel):
+    command: str                   # ./run.py unittest SECTION: where the student runs them
+    run_by_checker: bool = False   # the points come from the hidden cases: the checker does not run these
+    cases: list[PublicCaseOut]
+
+
 class SectionOut(BaseModel):
     name: str
     number: str
@@ -58,6 +70,7 @@ class SectionOut(BaseModel):
     diagnosis: Optional[str] = None         # the likely mistake, where shown
     smallest_case: Optional[str] = None     # the smallest failing input, where shown
     withheld: Optional[WithheldOut] = None  # what is not shown now of a failed hidden case
+    public_cases: Optional[PublicCasesOut] = None  # the section's public cases with their inputs (unit sections)
 
 
 class SubmissionOut(BaseModel):

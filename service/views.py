@@ -2,8 +2,10 @@
 
 Students see the verdicts and reasons of ``./run.py grade`` as the course's visibility level allows
 (service.visibility: a failed hidden case by its number, count and kind of check; its input only
-where the level says), and, while a re-grade of theirs changed something an instructor has not yet
-released (service.drift), the result from before it; instructors see everything.
+where the level says), each unit section's public cases with their inputs, at every level, as what
+they run at home (service.public_cases: the checker does not run them), and, while a re-grade of
+theirs changed something an instructor has not yet released (service.drift), the result from before
+it; instructors see everything.
 """
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +17,7 @@ import assignments
 from service import jobs
 from service.drift import Drift, Recorded, drift_of, held as held_back, latest
 from service.models import Submission, utcnow
+from service.public_cases import PublicCases, public_cases
 from service.visibility import Shown, redact, shown
 
 DATA_MISSING = ("not graded yet: the checker's data for this gate is missing on the server (not a problem of your "
@@ -34,6 +37,7 @@ class SectionRow:
     warnings: list = field(default_factory=list)
     seconds: float = 0.0
     shown: Optional[Shown] = None   # the reason's parts as this reader may see them
+    public: Optional[PublicCases] = None  # the section's public cases (run at home, not by the checker)
 
 
 @dataclass
@@ -83,7 +87,8 @@ class SubmissionView:
                 'sections': [{'name': r.name, 'number': r.number, 'title': r.title, 'state': r.state,
                               'verdict': r.verdict, 'points': r.points, 'max_points': r.max_points,
                               'reason': r.reason, 'warnings': r.warnings, 'seconds': r.seconds,
-                              **(r.shown.as_json() if r.shown else {})} for r in self.rows]}
+                              **(r.shown.as_json() if r.shown else {}),
+                              'public_cases': r.public.as_json() if r.public else None} for r in self.rows]}
 
 
 def submission_view(db: Session, submission: Submission, deadline: Optional[datetime], for_instructor: bool,
@@ -113,10 +118,11 @@ def submission_view(db: Session, submission: Submission, deadline: Optional[date
             rows.append(SectionRow(section.name, section.number, section.title, 'done', result.verdict, result.points,
                                    result.max_points, reason, [show(w) for w in result.warnings],
                                    result.seconds, None if result.verdict == 'data missing' and not for_instructor
-                                   else parts))
+                                   else parts, public_cases(assignment, section.name)))
         elif job is not None and not held:
             rows.append(SectionRow(section.name, section.number, section.title,
-                                   'grading' if job.state == 'running' else 'queued', max_points=section.points))
+                                   'grading' if job.state == 'running' else 'queued', max_points=section.points,
+                                   public=public_cases(assignment, section.name)))
     positions = [jobs.queue_position(db, job) for job in open_jobs if job.state == 'queued']
     running = any(job.state == 'running' for job in open_jobs)
     state = 'done' if not open_jobs else ('grading' if running or len(positions) < len(open_jobs)

@@ -2,7 +2,11 @@
 rule), on the pages and through the API alike; a wrong setting is refused in one line.
 
 The hidden case is the second of ReLU's, as the grader's own case table lists them (its number, count
-and kind of check are read from that table here, not from the service)."""
+and kind of check are read from that table here, not from the service).  The section's public cases
+(the kit's, run at home) are listed with their inputs at every level, read here from the kit's registry."""
+import ast
+import html
+import inspect
 import json
 from datetime import timedelta
 
@@ -15,8 +19,10 @@ from grader.course_policy import SettingsError
 from service import jobs
 from service.app import create_app
 from service.config import Settings
+from public_tests.framework import cases_for
 from service.models import Job, Person, Result, Submission, utcnow
-from tests.service_support import REFERENCE_SOURCE
+from service.public_cases import public_cases
+from tests.service_support import KIT_ROOT, REFERENCE_SOURCE
 from tests.test_service_api import add_person, bearer, sign_in
 
 SCENARIOS = assignments.get('numpy-nn').module('scenarios')
@@ -140,6 +146,71 @@ def test_hidden_inputs_are_shown_only_once_the_deadline_has_passed(tmp_path):
         assert relu['failed_case']['input'] == CASE_NAME and relu['smallest_case'] == SMALLEST
         assert relu['reason'] == (f"{LABEL}\n{CHECK}\nlikely mistake: {DIAGNOSIS}\ninput of the failed hidden case: "
                                   f"{CASE_NAME}\nsmallest failing input:\n{SMALLEST}")
+
+
+def literal_arrays(function):
+    """[(shape, values)] of the arrays the case's code writes out (``np.array([[...]])``), read here."""
+    import numpy as np
+    found = []
+    for node in ast.walk(ast.parse(inspect.getsource(function).lstrip())):
+        if isinstance(node, ast.Call) and getattr(node.func, 'attr', '') == 'array' and node.args:
+            try:
+                value = ast.literal_eval(node.args[0])
+            except ValueError:
+                continue
+            found.append((np.shape(value), repr(value)))
+    return found
+
+
+def test_public_cases_are_shown_with_their_inputs_before_the_deadline_and_hidden_inputs_follow_the_level(tmp_path):
+    homework = assignments.get('numpy-nn')
+    kit_cases = cases_for('relu', homework.module_name('public_cases'))  # what ./run.py unittest relu runs
+    app = make_app(tmp_path, deadline=utcnow() + timedelta(days=1), show_before_deadline='verdict',
+                   show_after_deadline='input')
+    alice, teacher = add_person(app, 'alice'), add_person(app, 'prof', 'instructor')
+    sid = graded_submission(app, 'alice')
+    with TestClient(app) as client:
+        text_json, relu, pages = student_sees(client, alice, sid)
+        check_level(text_json, pages, 'verdict')  # the hidden case: its verdict only, before the deadline
+        public = relu['public_cases']
+        assert public['command'] == './run.py unittest relu' and public['run_by_checker'] is False
+        assert [case['name'] for case in public['cases']] == [function.__name__ for function in kit_cases]
+        for case, function in zip(public['cases'], kit_cases):
+            path, line = case['source'].rsplit(':', 1)
+            assert (KIT_ROOT / path).read_text().splitlines()[int(line) - 1].startswith(f"def {function.__name__}(")
+            assert case['inputs'], case['name']
+            for shape, values in literal_arrays(function):  # the arrays it writes out, with their shape
+                assert any(text.endswith(f"{shape} np.array({values})") for text in case['inputs']), (shape, values)
+        # the page: each case marked as run at home, by name, with its inputs
+        assert "public cases, with their inputs" in pages
+        assert "run at home: <code>./run.py unittest relu</code>" in pages
+        assert 'not run by the checker' in pages
+        for case in public['cases']:
+            assert f'data-case="{case["name"]}"' in pages
+            assert all(html.escape(text) in pages for text in case['inputs'])
+        flatten = next(section for section in json.loads(text_json)['sections'] if section['name'] == 'flatten')
+        assert flatten['public_cases']['command'] == './run.py unittest flatten'
+        # the instructor sees the same list
+        teacher_relu = next(section for section in client.get(f'/api/submissions/{sid}', headers=bearer(teacher))
+                            .json()['sections'] if section['name'] == 'relu')
+        assert teacher_relu['public_cases'] == public
+        app.state.settings.deadline = utcnow() - timedelta(seconds=1)  # the deadline passes: the hidden input too
+        text_json, relu, pages = student_sees(client, alice, sid)
+        check_level(text_json, pages, 'input')
+        assert relu['public_cases'] == public
+
+
+def test_the_listed_public_cases_are_those_the_kit_runs_for_every_assignment():
+    """Read from the files (service.public_cases), never imported there: the same cases, in the same order,
+    as the kit's registry of every assignment; gates have none."""
+    for name, homework in assignments.ASSIGNMENTS.items():
+        for section in homework.sections:
+            listed = public_cases(name, section.name)
+            if section.is_gate:
+                assert listed is None, (name, section.name)
+                continue
+            kit = [function.__name__ for function in cases_for(section.name, homework.module_name('public_cases'))]
+            assert [case.name for case in listed.cases] == kit, (name, section.name)
 
 
 def test_a_wrong_level_is_refused_by_the_app(tmp_path):
