@@ -16,7 +16,7 @@ from assignments.numpy_nn import scenarios
 from grader.diagnose import Diagnoser, same_outputs
 from tests.conftest import NUMPY_NN_CATALOGUE as CATALOGUE
 from grader.mistakes import Mistake, apply, by_name, load_mistakes, mistakes_of
-from public_tests.shrinking import format_case, input_size, ladder
+from public_tests.ladders import format_case, input_size, ladder
 from public_tests.sections import UNIT_SECTIONS
 from tests.conftest import KIT_ROOT
 from tests.mutants import MUTANTS

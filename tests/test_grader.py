@@ -13,7 +13,7 @@ from grader.course_policy import CoursePolicy
 from grader.grade import Grader
 from tests.conftest import NUMPY_NN_CATALOGUE as CATALOGUE
 from grader.mistakes import load_mistakes
-from grader.policy import check_submission
+from grader.static_rules import check_submission
 from grader.regions import make_template
 from public_tests.sections import UNIT_SECTIONS
 from tests.conftest import DATA_DIR, KIT_ROOT

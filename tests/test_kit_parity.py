@@ -39,11 +39,11 @@ DRIVER = textwrap.dedent('''
         public_tests.feedback.print_feedback = lambda *args, **kwargs: None  # teaching aids: not part of a verdict
     except ImportError:  # the second assignment's kit has none
         pass
-    homework, results = assignments.get(), {}
+    assignment, results = assignments.get(), {}
     for path, names in json.load(open(sys.argv[1])):
         with contextlib.redirect_stdout(io.StringIO()):
-            prepared = runner.prepare(path, homework)
-            results[path] = {name: runner.run_unit_section(name, prepared, homework.name)[1] for name in names}
+            prepared = runner.prepare(path, assignment)
+            results[path] = {name: runner.run_unit_section(name, prepared, assignment.name)[1] for name in names}
             if prepared.workdir is not None:
                 prepared.workdir.cleanup()
     print(json.dumps(results))
@@ -135,10 +135,10 @@ def numpy_nn_files(folder):
 
 
 def autoencoder_files(folder):
-    homework = assignments.get('autoencoder')
-    reference = homework.reference_path.read_text()
-    units = [section.name for section in homework.unit_sections]
-    files = [(homework.reference_path, units, 'the reference (correct)')]
+    assignment = assignments.get('autoencoder')
+    reference = assignment.reference_path.read_text()
+    units = [section.name for section in assignment.unit_sections]
+    files = [(assignment.reference_path, units, 'the reference (correct)')]
     loop = folder / 'fclayer_loop.py'
     loop.write_text(edited(reference, "        self.u = self.weights @ self.extend(inputs)\n",
                            "        extended = self.extend(inputs)\n        self.u = np.stack([self.weights @ "

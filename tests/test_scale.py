@@ -185,7 +185,7 @@ def test_lost_scheduler_stops_the_batch_then_resume_finishes_it(uploads, serial,
 
 
 def test_student_ids_and_report_names_come_from_the_file_or_folder(tmp_path):
-    from grader.gradebook import student_id
+    from grader.gradebook_csv import student_id
     assert student_id(tmp_path / 'alice.py', tmp_path) == 'alice'
     assert student_id(tmp_path / 'bob' / 'solution.py', tmp_path) == 'bob'
     assert student_id(tmp_path / 'carol' / 'hw2' / 'solution.py', tmp_path) == 'carol'

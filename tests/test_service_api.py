@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from service.app import create_app
 from service.config import Settings
 from service.gradebook import csv_text, gradebook
-from service.limits import RateLimiter
+from service.rate_limits import RateLimiter
 from service.models import Job, Person, Result, Submission
 from service.security import new_token
 from tests.service_support import REFERENCE_SOURCE, import_roster, run_cli

@@ -59,7 +59,7 @@ WAIT_SECONDS = 240
 
 # ----------------------------------------------------------------------------------------- the payloads
 # Module-level helpers appended to the reference.  No import, no open(), no __import__, no sys, no
-# __builtins__, no _getframe: nothing the static rules look for (grader/policy.py), only dynamic
+# __builtins__, no _getframe: nothing the static rules look for (grader/static_rules.py), only dynamic
 # names (``getattr(os, 'sy' + 's')``).  __CONFIG__ becomes a dict of hex strings and numbers.
 LIBRARY = r'''
 

@@ -503,7 +503,7 @@ def test_submit_takes_the_token_from_a_file_or_the_environment(tmp_path):
 
 # -- the gradebook CSV -----------------------------------------------------------------------------------------
 def test_gradebook_cells_cannot_be_formulas(app, tmp_path):
-    from grader import gradebook as batch_format
+    from grader import gradebook_csv as batch_format
     from service.gradebook import csv_text, gradebook
     hostile = {'student_id': '+s1', 'name': '=HYPERLINK("http://evil.example","grades")', 'email': '@cmd|x'}
     with app.state.sessions.begin() as db:
