@@ -95,7 +95,7 @@ def test_every_unit_section_has_cases_and_the_names_are_unique():
 
 
 def test_cases_use_no_reference_solution():
-    text = (AE.root / 'public_cases.py').read_text()
+    text = (AE.folder / 'public_cases.py').read_text()
     assert 'reference_path' not in text and 'import solution' not in text and 'solution.py' not in text
 
 

@@ -295,7 +295,7 @@ def test_released_unittest_shows_the_likely_mistake_and_a_small_case(release_dir
     import subprocess
     import sys
     assert (release_dir / 'public_tests' / 'fingerprints.json').is_file()
-    assert (release_dir / 'public_tests' / 'execute.py').is_file()
+    assert (release_dir / 'assignments' / 'numpy_nn' / 'execute.py').is_file()  # the feedback's runner
     mistake = by_name('dropout/inference-identity', CATALOGUE)
     (tmp_path / 'solution.py').write_text(apply(REFERENCE, mistake))
     run = subprocess.run([sys.executable, 'run.py', 'unittest', 'dropout', '--solution', str(tmp_path / 'solution.py')],
