@@ -27,19 +27,19 @@ def use_the_kits_environment():
     sys.exit(2)
 
 
-def usage(homework):
+def usage(assignment):
     """The examples of ``./run.py --help``: the chosen assignment's commands, and (in the instructor's
     repository) how to reach the others; a student kit holds one assignment and names only it."""
     import assignments
-    unit = homework.unit_sections[0].name
+    unit = assignment.unit_sections[0].name
     lines = [f"  ./run.py unittest NAME [NAME ...]   check sections of ./solution.py, e.g. {unit} "
              f"(names: ./run.py unittest --help)",
              "  ./run.py train [...]                train the solution's model, save plots (./run.py train --help)"]
     for other in assignments.ASSIGNMENTS.values():
-        if other.name != homework.name:
+        if other.name != assignment.name:
             lines.append(f"  ./run.py --assignment {other.name} unittest {other.unit_sections[0].name}   "
                          f"the same for '{other.title}'")
-    return f"The kit's command line: {homework.title}.\n\n" + '\n'.join(lines)
+    return f"The kit's command line: {assignment.title}.\n\n" + '\n'.join(lines)
 
 
 def add_data_options(parser):
@@ -55,9 +55,10 @@ def unittest(args):
 
 
 def train(args):
+    import assignments
     from public_tests.runner import exit_on_syntax_error
     exit_on_syntax_error(args.solution)  # the student's line and a caret, nothing of the kit
-    return args.homework.module('training').train(args)
+    return assignments.get(args.assignment).module('training').train(args)
 
 
 # BEGIN INSTRUCTOR
@@ -207,28 +208,27 @@ def main(argv=None):
     import assignments
     chosen = argparse.ArgumentParser(add_help=False)
     chosen.add_argument('--assignment', choices=tuple(assignments.ASSIGNMENTS), default=assignments.DEFAULT)
-    homework = assignments.get(chosen.parse_known_args(argv)[0].assignment)
+    assignment = assignments.get(chosen.parse_known_args(argv)[0].assignment)
 
     global DATA_FOLDERS
-    DATA_FOLDERS = ' and '.join(f"{name}/" for name in homework.datasets)
-    parser = argparse.ArgumentParser(description=usage(homework), formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--assignment', choices=tuple(assignments.ASSIGNMENTS), default=homework.name,
-                        help=f"the homework (default: {assignments.DEFAULT})")
-    parser.set_defaults(homework=homework)
+    DATA_FOLDERS = ' and '.join(f"{name}/" for name in assignment.datasets)
+    parser = argparse.ArgumentParser(description=usage(assignment), formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--assignment', choices=tuple(assignments.ASSIGNMENTS), default=assignment.name,
+                        help=f"the assignment (default: {assignments.DEFAULT})")
     commands = parser.add_subparsers(dest='command', required=True)
 
     command = commands.add_parser('unittest', help="run the public tests of one or more sections",
-                                  description="names: " + ', '.join(s.name for s in homework.sections) +
-                                              f", units (the {len(homework.unit_sections)} unit sections), "
+                                  description="names: " + ', '.join(s.name for s in assignment.sections) +
+                                              f", units (the {len(assignment.unit_sections)} unit sections), "
                                               "all (everything)")
     command.add_argument('names', nargs='+')
-    command.add_argument('--solution', default=str(homework.reference_path))
+    command.add_argument('--solution', default=str(assignment.reference_path))
     add_data_options(command)
     command.set_defaults(handler=unittest)
 
     command = commands.add_parser('train', help="train a model, save training curves and pictures as PNG")
-    homework.module('training').add_train_arguments(command)
-    command.add_argument('--solution', default=str(homework.reference_path))
+    assignment.module('training').add_train_arguments(command)
+    command.add_argument('--solution', default=str(assignment.reference_path))
     command.add_argument('--out', default='.', help="folder for the PNG files")
     add_data_options(command)
     command.set_defaults(handler=train)

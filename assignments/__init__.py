@@ -1,7 +1,7 @@
-"""The assignments the checker hosts: what is specific to one homework, behind one object.
+"""The assignments the checker hosts: what is specific to one assignment, behind one object.
 
 The checker (grader/), the service and the instructor's commands are shared; they ask an
-``Assignment`` for the homework's parts and never name one.  An assignment is a package under
+``Assignment`` for the assignment's parts and never name one.  An assignment is a package under
 assignments/ of fixed file names (``ROLES``, PrairieLearn's way: the checker never names a question),
 declared in its ``__init__.py`` as ``ASSIGNMENT = Assignment(...)`` and found by ``discover``.  Its
 student side, ``interface.py`` and ``solution.py`` (the reference: ``from interface import *``), lies
@@ -222,7 +222,10 @@ if RELEASED.is_file():  # a student kit holds one assignment
 
 
 def get(name=None):
-    """The assignment called ``name`` (default: numpy-nn); SystemExit naming the choices otherwise."""
+    """The assignment called ``name`` (default: numpy-nn; an ``Assignment`` is returned as it is);
+    SystemExit naming the choices otherwise."""
+    if isinstance(name, Assignment):
+        return name
     name = name or DEFAULT
     if name not in ASSIGNMENTS:
         raise SystemExit(f"unknown assignment '{name}'. Choices: {', '.join(ASSIGNMENTS)}")

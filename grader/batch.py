@@ -33,7 +33,7 @@ import assignments
 from grader.course_policy import policy_from_args
 from grader.executor import (SchedulerLost, sigint_ignored, is_graded, make_executor, merge_reports,
                              not_graded_report, report_from_dict, split_jobs)
-from grader.gradebook import gradebook_row, student_id, write_csv
+from grader.gradebook_csv import gradebook_row, student_id, write_csv
 from grader.infrastructure import InfrastructureError
 
 EXIT_USAGE = 2
@@ -185,7 +185,7 @@ def grade_batch(submissions, names, executor, options, outdir=None, on_report=No
 
 
 def summary_line(submission, report):
-    from grader.gradebook import short_verdicts
+    from grader.gradebook_csv import short_verdicts
     if not is_graded(report):
         return f"{submission.student:<24} not graded: {report.get('not_graded', '')}"
     return f"{submission.student:<24} {report['total']:g}/{report['max_total']:g}  {short_verdicts(report)}"

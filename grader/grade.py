@@ -19,7 +19,7 @@ from grader.course_policy import CoursePolicy
 from grader.diagnose import Diagnoser, student_cases
 from grader.limits import limits_for
 from grader.loops import loop_findings
-from grader.policy import (MODULE, POLICY, WARNING, WRONG, EditChecker, Finding, check_submission,
+from grader.static_rules import (MODULE, POLICY, WARNING, WRONG, EditChecker, Finding, check_submission,
                            section_of_names)
 from grader.sandbox import run_child
 from grader.shrink import smallest_failing
@@ -92,21 +92,20 @@ class Grader:
     computed once.  ``assignment``: a name (default numpy-nn) or an ``assignments.Assignment``."""
 
     def __init__(self, data_dir=None, unverified_ok=None, policy=None, limits=None, assignment=None):
-        self.assignment = assignment if isinstance(assignment, assignments.Assignment) else assignments.get(assignment)
-        homework = self.assignment
-        self.limits = limits_for(homework, limits)
+        self.assignment = assignment = assignments.get(assignment)
+        self.limits = limits_for(assignment, limits)
         self.policy = CoursePolicy(**policy) if isinstance(policy, dict) else policy or CoursePolicy()
-        self.reference_source = homework.reference_path.read_text()
-        self.kit_template = make_template(self.reference_source, homework.by_name)
-        self.edit_checker = EditChecker(self.kit_template, section_of_names(self.reference_source, homework.by_name),
-                                        homework.course_variants)
-        self.reference = homework.load(homework.reference_path, f"grader_reference_{homework.module_suffix}")
-        self.execute, self.scenarios = homework.module('execute'), homework.module('scenarios')
-        self.probes = homework.module('probes') if homework.has('probes') else None  # the loop rule's probes
+        self.reference_source = assignment.reference_path.read_text()
+        self.kit_template = make_template(self.reference_source, assignment.by_name)
+        self.edit_checker = EditChecker(self.kit_template, section_of_names(self.reference_source, assignment.by_name),
+                                        assignment.course_variants)
+        self.reference = assignment.load(assignment.reference_path, f"grader_reference_{assignment.module_suffix}")
+        self.execute, self.scenarios = assignment.module('execute'), assignment.module('scenarios')
+        self.probes = assignment.module('probes') if assignment.has('probes') else None  # the loop rule's probes
         self.data_dir, self.unverified_ok = data_dir, unverified_ok
         # the mistake catalogue (diagnosis) and the shrinking ladders, where the assignment has them
-        self.diagnoser = Diagnoser(homework, self.reference_source) if homework.catalogue else None
-        self.ladders = homework.module('ladders') if homework.has('ladders') else None
+        self.diagnoser = Diagnoser(assignment, self.reference_source) if assignment.catalogue else None
+        self.ladders = assignment.module('ladders') if assignment.has('ladders') else None
         self._expected, self._gate_data = {}, {}
         self.workdir = tempfile.TemporaryDirectory(prefix='nn-grader-')
 

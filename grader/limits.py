@@ -4,7 +4,8 @@
 declares (its ``limits`` module: ``GATE_LIMITS``, keyed by the gate's section name).  Seconds are
 wall-clock seconds of the whole child, which is killed with its PID namespace when they run out.  A gate's own
 time limit (its ``max_seconds``) is judged on the CPU time the child got where that is less (a loaded machine),
-so its wall-clock kill only stops a child that hangs: ``gate_limits`` gives three times the gate's limit.
+so its wall-clock kill only stops a child that hangs: ``gate_limits`` gives three times the gate's limit
+plus a minute.
 """
 from dataclasses import dataclass
 

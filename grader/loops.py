@@ -22,7 +22,7 @@ Each assignment brings its probes (its ``probes`` module: ``probes(section)``, `
 
 import ast
 
-from grader.policy import MODULE, POLICY, Finding, owners_of_lines, section_of
+from grader.static_rules import MODULE, POLICY, Finding, owners_of_lines, section_of
 
 GROWS = 'bigger'  # the label suffix of a probe with every data dimension larger
 NUMBER_WORDS = ('no', 'one', 'two', 'three', 'four', 'five')

@@ -1,4 +1,4 @@
-"""The seccomp filter of every sandboxed child: system calls no homework needs answer EPERM.
+"""The seccomp filter of every sandboxed child: system calls no assignment needs answer EPERM.
 
 Built once per grader process with libseccomp (through ``pyseccomp``) and handed to bubblewrap
 as a compiled BPF program (``bwrap --seccomp FD``), so it is in force from the first instruction

@@ -37,38 +37,38 @@ def best_of(function, repeats=5):
     return min(times)
 
 
-def every_section_wrong(homework):
+def every_section_wrong(assignment):
     """The reference with one catalogued mistake in each unit section that has one: those sections fail, so
     each gets the diagnosis and a shrinking child (the worst case for grading time)."""
     from grader.mistakes import apply, mistakes_of
-    source = homework.reference_path.read_text()
-    for section in homework.unit_sections:
-        mistakes = mistakes_of(section.name, homework.catalogue)
+    source = assignment.reference_path.read_text()
+    for section in assignment.unit_sections:
+        mistakes = mistakes_of(section.name, assignment.catalogue)
         if mistakes:
             source = apply(source, mistakes[0])
     return source
 
 
-def grading_figures(homework):
-    """Seconds to grade ``homework``'s reference (fresh grader, warm grader) and a file with every section wrong."""
+def grading_figures(assignment):
+    """Seconds to grade ``assignment``'s reference (fresh grader, warm grader) and a file with every section wrong."""
     from grader.grade import Grader
-    names = [section.name for section in homework.unit_sections]
-    units = sum(section.points for section in homework.unit_sections)
+    names = [section.name for section in assignment.unit_sections]
+    units = sum(section.points for section in assignment.unit_sections)
     started = time.perf_counter()
-    grader = Grader(assignment=homework)
-    report = grader.grade(homework.reference_path, names)
+    grader = Grader(assignment=assignment)
+    report = grader.grade(assignment.reference_path, names)
     cold = time.perf_counter() - started
     started = time.perf_counter()
-    grader.grade(homework.reference_path, names)
+    grader.grade(assignment.reference_path, names)
     warm = time.perf_counter() - started
     figures = {'cold_seconds': cold, 'warm_seconds': warm, 'score': report.total, 'target_seconds': TARGETS['grading']}
-    summary = (f"{len(names)} unit sections of {homework.name}: {cold:.1f} s on a fresh grader, {warm:.1f} s per "
+    summary = (f"{len(names)} unit sections of {assignment.name}: {cold:.1f} s on a fresh grader, {warm:.1f} s per "
                f"further submission, score {report.total:g}/{units:g}")
     slowest = cold
-    if homework.catalogue:
+    if assignment.catalogue:
         with tempfile.TemporaryDirectory() as folder:
             failing = Path(folder) / 'solution.py'
-            failing.write_text(every_section_wrong(homework))
+            failing.write_text(every_section_wrong(assignment))
             started = time.perf_counter()
             failed = grader.grade(failing, names)
             slowest = max(cold, time.perf_counter() - started)
@@ -102,14 +102,14 @@ def bench_loaded(args, burners=3):
         spinner.start()
     figures = {}
     try:
-        for homework in assignments.ASSIGNMENTS.values():
-            gates = homework.gates
+        for assignment in assignments.ASSIGNMENTS.values():
+            gates = assignment.gates
             if not gates:
                 continue
             gate = min(gates, key=lambda name: gates[name].max_seconds)
-            grader = Grader(data_dir=args.data_dir, unverified_ok=args.allow_unverified, assignment=homework)
+            grader = Grader(data_dir=args.data_dir, unverified_ok=args.allow_unverified, assignment=assignment)
             started = time.perf_counter()
-            verdict = grader.grade(homework.reference_path, [gate]).sections[0]
+            verdict = grader.grade(assignment.reference_path, [gate]).sections[0]
             figures[gate] = {'verdict': verdict.verdict, 'judged_seconds': verdict.seconds,
                              'wall_seconds': time.perf_counter() - started, 'reason': verdict.reason}
     finally:
@@ -139,9 +139,9 @@ def all_benchmarks():
     """{name: function(args) -> figures}: these and every assignment's own."""
     found = {'grading': bench_grading, 'loaded': bench_loaded, 'kit-install': bench_kit_install,
              'deadline': bench_deadline}
-    for homework in assignments.ASSIGNMENTS.values():
-        if homework.has('benchmarks'):
-            found.update(homework.module('benchmarks').BENCHMARKS)
+    for assignment in assignments.ASSIGNMENTS.values():
+        if assignment.has('benchmarks'):
+            found.update(assignment.module('benchmarks').BENCHMARKS)
     return found
 
 

@@ -119,7 +119,7 @@ def data_folders(data_dir=None):
     """{dataset: folder holding its files} for every dataset found where the loaders look."""
     from data_loaders.storage import candidate_dirs
     found = {}
-    for dataset in dict.fromkeys(name for homework in assignments.ASSIGNMENTS.values() for name in homework.datasets):
+    for dataset in dict.fromkeys(name for assignment in assignments.ASSIGNMENTS.values() for name in assignment.datasets):
         for folder in candidate_dirs(dataset, data_dir):
             if folder.is_dir() and folder.name == dataset:
                 found[dataset] = folder
@@ -156,9 +156,8 @@ def check_baked_data(folders, datasets, unverified_ok):
 
 def build_package(out_zip, data='download', data_dir=None, unverified_ok=False, datasets=None, assignment=None):
     """Write the autograder zip of ``assignment`` (default: the default one); returns the list of names in it."""
-    homework = assignments.get(assignment)
-    assignment = homework.name
-    datasets = datasets or homework.datasets
+    assignment = assignments.get(assignment)
+    datasets = datasets or assignment.datasets
     if data == 'bake':
         folders = data_folders(data_dir)
         missing = [name for name in datasets if name not in folders]
@@ -178,7 +177,7 @@ def build_package(out_zip, data='download', data_dir=None, unverified_ok=False, 
         add_text('setup.sh', setup, executable=True)
         add_text('run_autograder', run, executable=True)
         add_text('requirements-autograder.txt', pinned_requirements())
-        add_text('gradescope_grade.py', GRADE_PY.replace('__ASSIGNMENT__', assignment))
+        add_text('gradescope_grade.py', GRADE_PY.replace('__ASSIGNMENT__', assignment.name))
         for name in PACKAGED_FILES:
             archive.write(KIT_ROOT / name, name)
         for folder in PACKAGED_FOLDERS:

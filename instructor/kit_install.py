@@ -41,20 +41,20 @@ def folder_bytes(folder):
     return sum(path.stat().st_size for path in Path(folder).rglob('*') if path.is_file() and not path.is_symlink())
 
 
-def install_and_use(homework, folder):
-    """{'seconds', 'bytes', 'packages', 'unittest'}: the kit of ``homework`` set up and used in ``folder``."""
-    write_release(assignments.KIT_ROOT, folder, homework.name)
+def install_and_use(assignment, folder):
+    """{'seconds', 'bytes', 'packages', 'unittest'}: the kit of ``assignment`` set up and used in ``folder``."""
+    write_release(assignments.KIT_ROOT, folder, assignment.name)
     command = setup_line((folder / 'README.md').read_text())
     env = student_env(folder)
     started = time.perf_counter()
     installed = subprocess.run(['bash', '-c', command], cwd=folder, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if installed.returncode != 0:
-        raise RuntimeError(f"{homework.name}: `{command}` failed:\n{installed.stderr[-2000:]}")
+        raise RuntimeError(f"{assignment.name}: `{command}` failed:\n{installed.stderr[-2000:]}")
     size = folder_bytes(folder / '.venv')
     packages = subprocess.run([str(folder / '.venv' / 'bin' / 'pip'), 'list', '--format=freeze'], env=env,
                               capture_output=True, text=True, check=True).stdout.split()
-    shutil.copy2(homework.reference_path, folder / 'solution.py')
+    shutil.copy2(assignment.reference_path, folder / 'solution.py')
     used = subprocess.run(['./run.py', 'unittest', 'units'], cwd=folder, env=env, capture_output=True, text=True)
     return {'command': command, 'seconds': seconds, 'bytes': size, 'packages': len(packages),
             'unittest_ok': used.returncode == 0, 'unittest_tail': used.stdout[-400:] + used.stderr[-400:]}

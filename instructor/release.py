@@ -19,15 +19,15 @@ KIT_REQUIREMENTS = 'requirements-kit.txt'  # the kit's requirements.txt: no chec
 # ./run.py unittest applies the checker's static policy and loop rule (public_tests/checks.py): the modules
 # it runs, copied under public_tests/checker/ (importable there as grader.*).  None holds
 # reference code or a hidden case; an assignment's own modules for it (its probes) ship as its kit says.
-CHECKER_FILES = ('grader/__init__.py', 'grader/policy.py', 'grader/splice.py', 'grader/course_policy.py',
+CHECKER_FILES = ('grader/__init__.py', 'grader/static_rules.py', 'grader/splice.py', 'grader/course_policy.py',
                  'grader/loops.py', 'grader/kit_runner.py', 'grader/codec.py', 'grader/regions.py')
 PUBLIC_TEST_FILES = ('__init__.py', 'framework.py', 'runner.py', 'sections.py', 'checks.py',
                      'checker')  # what any assignment's cases need
 
 
-def points_rows(homework, command):
+def points_rows(assignment, command):
     return '\n'.join(f"| {s.number} | {s.title} | `{command} unittest {s.name}` | {s.points:g} |"
-                     for s in homework.sections)
+                     for s in assignment.sections)
 
 
 UNITTEST_TEXT = """`./run.py unittest` runs the public cases and then judges your file by the checker's own rules,
@@ -50,19 +50,19 @@ def unittest_text():
     return UNITTEST_TEXT.format(seconds=CASE_SECONDS)
 
 
-def write_checker(kit_root, folder, homework):
+def write_checker(kit_root, folder, assignment):
     """The checker's static modules and the kit's template, for ./run.py unittest (public_tests/checks.py)."""
     from public_tests.checks import write_kit_rules
     shutil.rmtree(folder, ignore_errors=True)
     for name in CHECKER_FILES:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(kit_root / name, folder / name)
-    write_kit_rules(homework, folder)
+    write_kit_rules(assignment, folder)
 
 
 def write_release(kit_root, out_dir, assignment=None):
-    homework = assignments.get(assignment)
-    kit = homework.module('kit')
+    assignment = assignments.get(assignment)
+    kit = assignment.module('kit')
     kit_root, out_dir = Path(kit_root), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns('__pycache__', '*.pyc')
@@ -76,19 +76,19 @@ def write_release(kit_root, out_dir, assignment=None):
     for name in SHIPPED_FILES:
         (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(kit_root / name, out_dir / name)
-    package = out_dir / Path(*homework.package.split('.'))
+    package = out_dir / Path(*assignment.package.split('.'))
     package.mkdir(parents=True, exist_ok=True)
     for name in kit.SHIPPED:
-        shutil.copy2(homework.folder / name, package / name)
+        shutil.copy2(assignment.folder / name, package / name)
     shutil.copy2(kit_root / KIT_REQUIREMENTS, out_dir / 'requirements.txt')
-    write_checker(kit_root, out_dir / 'public_tests' / 'checker', homework)
-    shutil.copy2(homework.interface_path, out_dir / 'interface.py')
-    (out_dir / 'solution.py').write_text(make_template(homework.reference_path.read_text(), homework.by_name))
+    write_checker(kit_root, out_dir / 'public_tests' / 'checker', assignment)
+    shutil.copy2(assignment.interface_path, out_dir / 'interface.py')
+    (out_dir / 'solution.py').write_text(make_template(assignment.reference_path.read_text(), assignment.by_name))
     run_py = strip_blocks((kit_root / 'run.py').read_text(), '# BEGIN INSTRUCTOR', '# END INSTRUCTOR')
     (out_dir / 'run.py').write_text(run_py)
     (out_dir / 'run.py').chmod(0o755)
-    (out_dir / 'ASSIGNMENT').write_text(homework.name + '\n')
-    shutil.copy2(homework.handout, out_dir / 'handout.md')
-    (out_dir / 'README.md').write_text(kit.readme(homework))
+    (out_dir / 'ASSIGNMENT').write_text(assignment.name + '\n')
+    shutil.copy2(assignment.handout, out_dir / 'handout.md')
+    (out_dir / 'README.md').write_text(kit.readme(assignment))
     if hasattr(kit, 'extras'):
-        kit.extras(out_dir, homework)
+        kit.extras(out_dir, assignment)

@@ -48,8 +48,8 @@ class Pair:
 def template_sources(extra_templates=(), assignment=None):
     """The assignment's template (what every student starts from), plus extra boilerplate files."""
     from grader.regions import make_template
-    homework = assignments.get(assignment)
-    sources = [make_template(homework.reference_path.read_text(), homework.by_name)]
+    assignment = assignments.get(assignment)
+    sources = [make_template(assignment.reference_path.read_text(), assignment.by_name)]
     return sources + [Path(path).read_text(errors='replace') for path in extra_templates]
 
 

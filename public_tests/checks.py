@@ -4,7 +4,7 @@ The checker fails a section that breaks the assignment's rules even when its val
 So that a student learns it before uploading, ``./run.py unittest`` runs the same rules, with the
 checker's own code, and reports them as the checker does, with the line:
 
-* the static policy (``grader.policy.check_submission``: imports such as ``torch`` or ``os``, the
+* the static policy (``grader.static_rules.check_submission``: imports such as ``torch`` or ``os``, the
   forbidden calls, edits of kit code outside the regions);
 * the loop rule: the checker's loop probes (``grader.loops`` or the assignment's ``probes``) run
   under a line tracer, and a line of solution.py that runs more often on the bigger probe is a
@@ -162,26 +162,26 @@ class KitRules:
 
 
 @functools.lru_cache(maxsize=None)
-def kit_rules(homework):
+def kit_rules(assignment):
     """The kit's template and the sections of its definitions: shipped in a student kit, made from the
     reference in the instructor's repository."""
     use_checker_modules()
     if assignments.RELEASED.is_file() and TEMPLATE_FILE.is_file():
-        return KitRules(TEMPLATE_FILE.read_text(), json.loads(SECTIONS_FILE.read_text()), homework.course_variants)
-    from grader.policy import section_of_names
+        return KitRules(TEMPLATE_FILE.read_text(), json.loads(SECTIONS_FILE.read_text()), assignment.course_variants)
+    from grader.static_rules import section_of_names
     from grader.regions import make_template
-    reference = homework.reference_path.read_text()
-    return KitRules(make_template(reference, homework.by_name), section_of_names(reference, homework.by_name),
-                    homework.course_variants)
+    reference = assignment.reference_path.read_text()
+    return KitRules(make_template(reference, assignment.by_name), section_of_names(reference, assignment.by_name),
+                    assignment.course_variants)
 
 
-def write_kit_rules(homework, folder):
+def write_kit_rules(assignment, folder):
     """Write the template and its sections for a student kit (``instructor/release.py``)."""
-    from grader.policy import section_of_names
+    from grader.static_rules import section_of_names
     from grader.regions import make_template
-    reference = homework.reference_path.read_text()
-    (folder / TEMPLATE_FILE.name).write_text(make_template(reference, homework.by_name))
-    (folder / SECTIONS_FILE.name).write_text(json.dumps(section_of_names(reference, homework.by_name), indent=1,
+    reference = assignment.reference_path.read_text()
+    (folder / TEMPLATE_FILE.name).write_text(make_template(reference, assignment.by_name))
+    (folder / SECTIONS_FILE.name).write_text(json.dumps(section_of_names(reference, assignment.by_name), indent=1,
                                                         sort_keys=True) + '\n')
 
 
@@ -199,7 +199,7 @@ def static_findings(text, rules, spliced, kit_used=False, why=''):
     """The checker's static findings (``grader.grade.Grader._graded_module``) under the assignment's rules."""
     use_checker_modules()
     from grader.course_policy import CoursePolicy
-    from grader.policy import MODULE, Finding, EditChecker, check_submission
+    from grader.static_rules import MODULE, Finding, EditChecker, check_submission
     checker = EditChecker(rules.template, rules.sections, rules.variants)
     markerless = spliced.markerless if spliced else ()
     options = {'kit_used': True} if kit_used else {}
@@ -245,30 +245,30 @@ def count_lines(run_scenario, solution, scenario, traced):
     return counts, removed
 
 
-def _probe_runner(homework):
+def _probe_runner(assignment):
     """(the module with ``running``, the function running one probe scenario) of the assignment: the probes'
     own runner where it has one (the autoencoder's: its checker-side runner holds the oracle loss), else the
     checker's scenario runner (numpy-nn: assignments/numpy_nn/execute.py)."""
-    probes = homework.module('probes')
-    runner = probes if hasattr(probes, 'run_probe') else homework.module('execute')
+    probes = assignment.module('probes')
+    runner = probes if hasattr(probes, 'run_probe') else assignment.module('execute')
     return runner, getattr(runner, 'run_probe', None) or runner.run_scenario
 
 
-def section_context(homework, section):
+def section_context(assignment, section):
     """The context the checker runs a section in (``grader.grade.Grader._task``): Conv2D on the kit's torch
     convolution, so that a wrong convolve_numpy costs the convolve section only, at home too."""
-    if not homework.has('probes'):
+    if not assignment.has('probes'):
         return contextlib.nullcontext()
     use_checker_modules()
-    probes = homework.module('probes')
-    return _probe_runner(homework)[0].running({'fast_convolve': section in getattr(probes, 'FAST_CONVOLVE', ())})
+    probes = assignment.module('probes')
+    return _probe_runner(assignment)[0].running({'fast_convolve': section in getattr(probes, 'FAST_CONVOLVE', ())})
 
 
-def probe_results(homework, student, section):
+def probe_results(assignment, student, section):
     """{'line_counts': {label: {line: executions}}, 'trace_removed': bool} of the section's loop probes."""
     use_checker_modules()
-    probes = homework.module('probes')
-    runner, run_scenario = _probe_runner(homework)
+    probes = assignment.module('probes')
+    runner, run_scenario = _probe_runner(assignment)
     source_lines = len(Path(student.file).read_text().splitlines())
     traced = frozenset(student.graded.student_lines) if student.graded is not None else \
         frozenset(range(1, source_lines + 1))
@@ -280,15 +280,15 @@ def probe_results(homework, student, section):
     return {'line_counts': counts, 'trace_removed': removed}
 
 
-def loop_findings(homework, section, results, student, rules):
+def loop_findings(assignment, section, results, student, rules):
     """The checker's findings for lines that loop over data (``grader.loops.loop_findings``)."""
     use_checker_modules()
     from grader.course_policy import CoursePolicy
     from grader.loops import loop_findings as found
-    from grader.policy import POLICY, WARNING as WARN
+    from grader.static_rules import POLICY, WARNING as WARN
     severity = POLICY if CoursePolicy().loops == 'fail' else WARN
     return found(section, results, Path(student.file).read_text(), rules.sections, student.upload_line,
-                 homework.module('probes'), severity)
+                 assignment.module('probes'), severity)
 
 
 # ------------------------------------------------------------------------------------------ the verdict

@@ -9,7 +9,7 @@ catalogued mistake, the outputs that mistake produces on them, with its one-sent
   that mistake's hint is shown.  Several or none: nothing is said.
 * Shrinking: the first public scenario the solution gets wrong (judged by the independent
   oracles of public_tests/oracles.py: torch and the assignment's formulas) is shrunk with
-  public_tests/shrinking.py, and the smallest candidate that still fails is printed in full.
+  public_tests/ladders.py, and the smallest candidate that still fails is printed in full.
 """
 import json
 from pathlib import Path
@@ -19,7 +19,7 @@ import numpy as np
 import interface
 from public_tests.framework import ATOL, RTOL
 from public_tests.oracles import expected_outputs
-from public_tests.shrinking import format_case, ladder
+from public_tests.ladders import format_case, ladder
 
 from public_tests.checks import use_checker_modules
 

@@ -3,7 +3,7 @@
 ``expected_outputs(scenario)`` returns {output name: ndarray} under the names that
 ``assignments.numpy_nn.execute.run_scenario`` gives the student's outputs ('step0.outputs',
 'step0.weights_grad', 'value', ...).  ``./run.py unittest`` uses it to judge the smaller
-candidates of a failing case (public_tests/shrinking.py) without the reference solution.
+candidates of a failing case (public_tests/ladders.py) without the reference solution.
 Formulas by hand where torch's conventions differ from the assignment's: ReLU'(0) = 1,
 cross-entropy clipped below by eps (torch's clamp would zero the gradient there), BatchNorm's
 running variance (biased; torch keeps the unbiased one), Dropout's single uniform draw.

@@ -77,11 +77,11 @@ class Prepared:
         self.workdir = workdir
 
 
-def _load_limited(student, path, homework, seconds):
+def _load_limited(student, path, assignment, seconds):
     """(module, None) or (None, (verdict, text)): the import, under the time limit."""
     def load():
         try:
-            return load_solution(path, 'solution', homework.name), None
+            return load_solution(path, 'solution', assignment.name), None
         except Exception as error:  # noqa: BLE001 - the student's module may raise anything at import
             verdict = 'memory limit' if isinstance(error, MemoryError) else 'runtime error'
             return None, (verdict, import_error_text(error, path))
@@ -93,7 +93,7 @@ def _load_limited(student, path, homework, seconds):
     return value
 
 
-def prepare(path, homework):
+def prepare(path, assignment):
     """Read, check and import the student's file as the checker does (``Grader._graded_module``): as
     written; only a file that does not import as written, but does once its regions are put into the
     kit's template, runs that way (and a warning says so)."""
@@ -108,11 +108,11 @@ def prepare(path, homework):
         ast.parse(text, filename=shown_path(path))
     except SyntaxError as error:
         return Prepared(failure=syntax_error_text(error))
-    rules = checks.kit_rules(homework)
+    rules = checks.kit_rules(assignment)
     spliced = checks.splice_into_template(text, rules)
     seconds = checks.case_seconds()
     student = checks.StudentCode(path, text)
-    student.module, failure = _load_limited(student, path, homework, seconds)
+    student.module, failure = _load_limited(student, path, assignment, seconds)
     if failure is None:
         return Prepared(student, checks.static_findings(text, rules, spliced))
     if spliced is not None and failure[0] != 'time limit':  # as the checker does: the regions in the kit's template
@@ -120,7 +120,7 @@ def prepare(path, homework):
         graded_path = Path(workdir.name) / 'solution.py'
         graded_path.write_text(spliced.source)
         kit_student = checks.StudentCode(graded_path, text, spliced)
-        kit_student.module, kit_failure = _load_limited(kit_student, graded_path, homework, seconds)
+        kit_student.module, kit_failure = _load_limited(kit_student, graded_path, assignment, seconds)
         if kit_failure is None:
             why = failure[1].strip().splitlines()[-1][:200]
             return Prepared(kit_student, checks.static_findings(text, rules, spliced, kit_used=True, why=why),
@@ -147,8 +147,8 @@ def _summary(passed, total, verdict, section):
 
 def run_unit_section(name, prepared, assignment=None):
     """Run one unit section's public cases and the checker's rules; print them; (points, verdict)."""
-    homework = assignments.get(assignment)
-    section = homework.by_name[name]
+    assignment = assignments.get(assignment)
+    section = assignment.by_name[name]
     print(f"== {section.number} {section.title} ({name}) ==")
     findings = [finding for finding in prepared.findings if finding.section in (name, '*')]
     if prepared.failure is not None:
@@ -158,12 +158,12 @@ def run_unit_section(name, prepared, assignment=None):
         return _summary(0, 0, judged.verdict, section), judged.verdict
     student, seconds = prepared.student, checks.case_seconds()
     results, stopped = [], None
-    for function in cases_for(name, homework.module_name('public_cases')):
+    for function in cases_for(name, assignment.module_name('public_cases')):
         if stopped:
             result = CaseResult(function.__name__, False, "not run: an earlier case ran out of time", 'time limit')
         else:
             def run():  # in the checker's context for the section (Conv2D: the kit's torch convolution)
-                with checks.section_context(homework, name):
+                with checks.section_context(assignment, name):
                     return run_case(function, student.module)
             result, stop = checks.run_limited(run, seconds, student)
             if stop:
@@ -175,16 +175,16 @@ def run_unit_section(name, prepared, assignment=None):
             print('        ' + result.message.replace('\n', '\n        '))
     failing = [result for result in results if not result.passed]
     run_verdict = 'time limit' if stopped else failing[0].verdict if failing else 'passed'
-    if failing and not stopped and homework.has('feedback'):  # the likely mistake and the smallest failing case
-        print_feedback = homework.module('feedback').print_feedback
+    if failing and not stopped and assignment.has('feedback'):  # the likely mistake and the smallest failing case
+        print_feedback = assignment.module('feedback').print_feedback
         checks.run_limited(lambda: print_feedback(name, student.module), seconds, student)
-    if homework.has('probes') and not stopped:  # the loop rule, run as the checker runs it
-        probed, stop = checks.run_limited(lambda: checks.probe_results(homework, student, name), seconds, student)
+    if assignment.has('probes') and not stopped:  # the loop rule, run as the checker runs it
+        probed, stop = checks.run_limited(lambda: checks.probe_results(assignment, student, name), seconds, student)
         if stop:
             print(f"  FAIL  the checker's loop probes: time limit: {stop.describe()}")
             run_verdict = 'time limit'
         else:
-            findings += checks.loop_findings(homework, name, probed, student, checks.kit_rules(homework))
+            findings += checks.loop_findings(assignment, name, probed, student, checks.kit_rules(assignment))
     judged = checks.judge(run_verdict, findings)
     _print_findings(judged)
     return _summary(len(results) - len(failing), len(results), judged.verdict, section), judged.verdict
@@ -192,10 +192,10 @@ def run_unit_section(name, prepared, assignment=None):
 
 def run_gate_section(name, solution, data_dir, unverified_ok, assignment=None, student=None):
     from data_loaders import DataError
-    homework = assignments.get(assignment)
-    section = homework.by_name[name]
+    assignment = assignments.get(assignment)
+    section = assignment.by_name[name]
     print(f"== {section.number} {section.title} ({name}) ==")
-    gates = homework.module('gates')
+    gates = assignment.module('gates')
     try:
         seconds = gates.GATES[name].max_seconds + 60 if student is not None else None  # the checker's limit
         result, stop = checks.run_limited(lambda: gates.run_gate(name, solution, data_dir, unverified_ok), seconds,
@@ -214,25 +214,25 @@ def run_gate_section(name, solution, data_dir, unverified_ok, assignment=None, s
 
 def unittest_command(names, solution_path, data_dir=None, unverified_ok=None, assignment=None):
     """Returns the exit status: 0 when every requested section scored."""
-    homework = assignments.get(assignment)
-    names = section_names(names, homework.name)
-    prepared = prepare(solution_path, homework)
+    assignment = assignments.get(assignment)
+    names = section_names(names, assignment.name)
+    prepared = prepare(solution_path, assignment)
     if prepared.failure is not None:
         print(f"{prepared.failure}\n")
     scored = 0.0
     for name in names:
-        if homework.by_name[name].is_gate:
+        if assignment.by_name[name].is_gate:
             if prepared.failure is not None:
-                print(f"== {homework.by_name[name].number} {homework.by_name[name].title} ({name}) ==\n"
+                print(f"== {assignment.by_name[name].number} {assignment.by_name[name].title} ({name}) ==\n"
                       f"  not run: solution.py cannot be imported (see above)\n"
-                      f"  0 / {homework.by_name[name].points:g} points\n")
+                      f"  0 / {assignment.by_name[name].points:g} points\n")
                 continue
-            points = run_gate_section(name, prepared.student.module, data_dir, unverified_ok, homework.name,
+            points = run_gate_section(name, prepared.student.module, data_dir, unverified_ok, assignment.name,
                                       prepared.student)
         else:
-            points, _ = run_unit_section(name, prepared, homework.name)
+            points, _ = run_unit_section(name, prepared, assignment.name)
         scored += points
-    total = sum(homework.by_name[name].points for name in names)
+    total = sum(assignment.by_name[name].points for name in names)
     if len(names) > 1:
         print(f"Total: {scored:g} / {total:g} points")
     if prepared.workdir is not None:

@@ -27,7 +27,7 @@ from service.config import MAX_REQUEST_BYTES, Settings
 from service.db import insert_if_absent, make_engine, migrate, session_factory
 from service.dependencies import LoginRequired, api_instructor
 from service.headers import SecurityHeadersMiddleware
-from service.limits import LimitsMiddleware
+from service.rate_limits import LimitsMiddleware
 from service.models import Person, utcnow
 from service.parsing import ParserPool
 from service.routers import api, auth, instructor, pages

@@ -4,6 +4,7 @@ import sys
 
 from sqlalchemy import select
 
+import assignments
 from grader.course_policy import SettingsError, add_policy_options, policy_from_args
 from grader.private_files import open_private
 from grader.sandbox import add_sandbox_options, require_sandbox
@@ -87,13 +88,13 @@ def add_service_commands(commands, add_data_options):
     command.set_defaults(handler=gradebook_command)
 
 
-def missing_gate_data(homework, names, data_dir, allow_unverified):
+def missing_gate_data(assignment, names, data_dir, allow_unverified):
     """{gate: the first line of why its data cannot be used} for the gates among ``names``."""
     from data_loaders import DataError, check_dataset
-    gates = homework.module('gates').GATES
+    gates = assignment.module('gates').GATES
     missing, checked = {}, {}
     for name in names:
-        if not homework.by_name[name].is_gate:
+        if not assignment.by_name[name].is_gate:
             continue
         dataset = getattr(gates[name], 'dataset', name)
         if dataset not in checked:
@@ -133,7 +134,7 @@ def serve(args):
     if not args.no_worker:  # this server grades: only in the sandbox (or loudly without it)
         require_sandbox(args)
     if not args.no_worker:  # students must never meet "data missing" (nor this machine's paths): check now
-        missing = missing_gate_data(settings.homework, names, args.data_dir, args.allow_unverified)
+        missing = missing_gate_data(assignments.get(settings.assignment), names, args.data_dir, args.allow_unverified)
         if missing:
             raise SettingsError(
                 f"the data of gate{'s' if len(missing) > 1 else ''} {', '.join(missing)} cannot be used "
@@ -247,11 +248,11 @@ def gradebook_command(args):
     if args.html:
         import assignments
         from service.charts import report_html
-        homework = assignments.get(args.assignment)
+        assignment = assignments.get(args.assignment)
         graded = {entry['name'] for row in rows if row.best for entry in row.best.report['sections']}
-        sections = [section for section in homework.sections if section.name in graded] or list(homework.sections)
+        sections = [section for section in assignment.sections if section.name in graded] or list(assignment.sections)
         page = report_html(rows, sections, times, deadline or course.deadline,
-                           f"Gradebook of {homework.name}")
+                           f"Gradebook of {assignment.name}")
         with open_private(args.html, "w") as file:
             file.write(page)
         print(f"Charts written to {args.html}", file=sys.stderr)

@@ -13,7 +13,7 @@ MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + (64 << 10)  # multipart overhead on top; 
 @dataclass
 class Settings:
     db_url: str = 'sqlite:///checker.sqlite3'
-    assignment: str = DEFAULT_ASSIGNMENT  # the homework this course grades (assignments.ASSIGNMENTS)
+    assignment: str = DEFAULT_ASSIGNMENT  # the assignment this course grades (assignments.ASSIGNMENTS)
     scheduler: str = 'local'          # executor kind for grader.executor.make_executor: local, serial or an address
     workers: int = 2                  # grading jobs in flight at once
     sections: Optional[list] = None   # sections to grade (None: all)
@@ -43,11 +43,6 @@ class Settings:
         """What a student sees of a failed hidden case now (the pages and the API alike)."""
         from service.course import student_level
         return student_level(self.show_before_deadline, self.show_after_deadline, self.deadline, now)
-
-    @property
-    def homework(self):
-        import assignments
-        return assignments.get(self.assignment)
 
     @property
     def grade_sections(self):

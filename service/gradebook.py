@@ -1,12 +1,12 @@
 """The gradebook: a row per student (best and last total, per-section points of the best
 submission, number of submissions, late flag against the deadline) and its CSV export.
 
-The CSV starts with the columns of ``grader.gradebook`` (the batch grader's format: student_id,
+The CSV starts with the columns of ``grader.gradebook_csv`` (the batch grader's format: student_id,
 submission, one column per section, total, max_total, verdicts) for the best graded submission,
 followed by the service's own columns (``drift``: how many of the student's submissions a re-grade
 changed, not yet released to the student; ``drift_detail``: each with its old and new result, see
 service.drift). Cells that a spreadsheet would take for formulas (a name
-starting with ``=``, ``+``, ``-``, ``@``, ...) are escaped as ``grader.gradebook.safe_cell`` says.
+starting with ``=``, ``+``, ``-``, ``@``, ...) are escaped as ``grader.gradebook_csv.safe_cell`` says.
 """
 import csv
 import io
@@ -17,7 +17,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from grader import gradebook as batch_format
+from grader import gradebook_csv as batch_format
 from service.drift import drift_of
 from service.models import Person, Regrade, Submission
 

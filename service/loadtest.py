@@ -351,7 +351,7 @@ def deadline_run(executor, options, log=print):
     from service.preflight import required_definitions
     import assignments
 
-    homework = assignments.get(None)
+    assignment = assignments.get(None)
     sections = list(options.sections or default_sections())
     workers = options.workers
     folder = Path(tempfile.mkdtemp(prefix=f'nn-deadline-{executor}-'))
@@ -361,8 +361,8 @@ def deadline_run(executor, options, log=print):
     students = plan_deadline(tokens, rng, options.rush_seconds, options.early_seconds, options.rush_share,
                              options.hostile_each, options.broken_each,
                              tuple(kind for kind in HOSTILE if kind in options.hostile_kinds), BROKEN)
-    reference = homework.reference_path.read_text()
-    required = required_definitions(homework.name, tuple(sections))
+    reference = assignment.reference_path.read_text()
+    required = required_definitions(assignment.name, tuple(sections))
     setup_started = time.perf_counter()
     server_options = ['--sections', *sections, '--rate', '0', '--per-hour', '0', '--attempts-per-hour', '0']
     cluster = loop = server = None

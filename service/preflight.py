@@ -20,9 +20,9 @@ def required_definitions(assignment: str, sections: tuple) -> tuple:
     """[{'kind': 'class', 'name', 'methods'} | {'kind': 'function', 'name', 'signature'}] (plain data, for
     the parser processes) that a file graded for ``sections`` of ``assignment`` must define."""
     from grader.regions import solution_regions
-    homework = assignments.get(assignment)
-    source = homework.reference_path.read_text()
-    regions = solution_regions(source, homework.by_name)
+    assignment = assignments.get(assignment)
+    source = assignment.reference_path.read_text()
+    regions = solution_regions(source, assignment.by_name)
     required = []
     for node in ast.parse(source).body:
         if not isinstance(node, (ast.ClassDef, ast.FunctionDef)):

@@ -74,11 +74,11 @@ def public_cases(assignment: Optional[str], section: str) -> Optional[PublicCase
 @lru_cache(maxsize=None)
 def _cases(assignment: Optional[str], section: str) -> tuple:
     try:
-        homework = assignments.get(assignment)
-        if homework.by_name[section].is_gate or not homework.has('public_cases'):
+        assignment = assignments.get(assignment)
+        if assignment.by_name[section].is_gate or not assignment.has('public_cases'):
             return ()
         found = []
-        for path in module_files(homework.module_name('public_cases')):
+        for path in module_files(assignment.module_name('public_cases')):
             tree, constants = parsed(path)
             found += [PublicCase(node.name, inputs_of(node, tree, constants), f"{kit_path(path)}:{node.lineno}")
                       for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))

@@ -4,6 +4,7 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+import assignments
 from service.course import show_time
 from service.security import csrf_token
 
@@ -15,5 +16,5 @@ templates.env.filters['when'] = show_time  # in the time's own zone: a deadline 
 def render(request: Request, name: str, status_code: int = 200, **context):
     context.setdefault('person', None)
     context['csrf_token'] = csrf_token(request.session)
-    context['assignment'] = request.app.state.settings.homework  # the course's homework, in every page's header
+    context['assignment'] = assignments.get(request.app.state.settings.assignment)  # in every page's header
     return templates.TemplateResponse(request, name, context, status_code=status_code)

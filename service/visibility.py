@@ -48,10 +48,10 @@ def hidden_cases(assignment: Optional[str], section: str) -> tuple:
     () where the assignment's scenarios module does not list them (gates, an unknown section)."""
     import assignments
     try:
-        homework = assignments.get(assignment)
-        if homework.by_name[section].is_gate:
+        assignment = assignments.get(assignment)
+        if assignment.by_name[section].is_gate:
             return ()
-        scenarios = homework.module('scenarios')
+        scenarios = assignment.module('scenarios')
         kinds = scenarios.categories(section)  # {case name: what the case is about}
         return tuple((name, kinds.get(name) or 'a hidden case') for name, _ in scenarios.scenarios(section))
     except Exception:  # noqa: BLE001 - no numbering then: the case is still told apart as hidden

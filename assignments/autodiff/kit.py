@@ -17,10 +17,10 @@ PUBLIC_TESTS = ()  # public_tests/: the framework only
 README = Path(__file__).with_name('kit_readme.md')
 
 
-def readme(homework):
+def readme(assignment):
     """The kit's README.md: kit_readme.md with the assignment's figures filled in."""
-    gate = homework.gates['classifier']
+    gate = assignment.gates['classifier']
     return README.read_text().format(
-        title=homework.title, units=len(homework.unit_sections), install=INSTALL_TEXT, unittest=unittest_text(),
-        total=f"{homework.total_points:g}", points=points_rows(homework, './run.py'), gate=gate,
+        title=assignment.title, units=len(assignment.unit_sections), install=INSTALL_TEXT, unittest=unittest_text(),
+        total=f"{assignment.total_points:g}", points=points_rows(assignment, './run.py'), gate=gate,
         hidden=' -> '.join(map(str, gate.sizes)))

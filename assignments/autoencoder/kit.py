@@ -15,13 +15,13 @@ def extras(out_dir, assignment):
     shutil.copy2(assignment.folder / 'requirements-study.txt', out_dir / 'requirements-study.txt')
 
 
-def readme(homework):
-    gate = homework.gates['bottleneck']
-    return f"""# {homework.title}
+def readme(assignment):
+    gate = assignment.gates['bottleneck']
+    return f"""# {assignment.title}
 
     python3 -m venv .venv && .venv/bin/pip install --no-compile -r requirements.txt
     ./run.py unittest fclayer     # one section
-    ./run.py unittest units       # the {len(homework.unit_sections)} unit sections
+    ./run.py unittest units       # the {len(assignment.unit_sections)} unit sections
     ./run.py train                # the study: four optimisers, the 2-D codes (PNG)
     .venv/bin/pip install -r requirements-study.txt && ./run.py train --study hfn   # HFN against Adam
 
@@ -34,11 +34,11 @@ accept complex arrays (the complex-step check).
 
 {unittest_text()}
 
-## Points ({homework.total_points:g} in all; a section scores only when all of its checks pass)
+## Points ({assignment.total_points:g} in all; a section scores only when all of its checks pass)
 
 | handout section | title | command | points |
 |---|---|---|---|
-{points_rows(homework, './run.py')}
+{points_rows(assignment, './run.py')}
 
 The checker runs more (hidden) cases than the public tests, on random architectures, batch
 sizes and directions p.  The gate trains the kit's 2-unit bottleneck autoencoder on MNIST with

@@ -12,4 +12,4 @@ ASSIGNMENT = Assignment(
     datasets=('mnist', 'cifar10'),
     elsewhere={'sections': 'public_tests.sections', 'public_cases': 'public_tests.cases',
                'gates': 'public_tests.gates', 'training': 'public_tests.training_report',
-               'ladders': 'public_tests.shrinking', 'feedback': 'public_tests.feedback'})
+               'ladders': 'public_tests.ladders', 'feedback': 'public_tests.feedback'})

@@ -20,7 +20,7 @@ from assignments.numpy_nn import ASSIGNMENT
 from grader.mistakes import mistakes_of
 from grader.codec import pack, unpack
 from public_tests.sections import UNIT_SECTIONS
-from public_tests.shrinking import input_size, ladder
+from public_tests.ladders import input_size, ladder
 
 PUBLIC_SEED = 7_000_001      # the hidden cases use assignments.numpy_nn.scenarios.SEED
 MAX_PUBLIC_SIZE = 600        # numbers per public scenario (the 784-input Dense case stays hidden-only)

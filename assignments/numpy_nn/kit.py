@@ -13,10 +13,10 @@ def extras(out_dir, assignment):
     write_fingerprints(out_dir / 'public_tests', assignment.reference_path.read_text())
 
 
-def readme(homework):
+def readme(assignment):
     from public_tests.gates import GATES, SEED
-    TOTAL_POINTS = homework.total_points
-    rows = points_rows(homework, './run.py')
+    TOTAL_POINTS = assignment.total_points
+    rows = points_rows(assignment, './run.py')
     mnist, cifar = GATES['mnist'], GATES['cifar10']
     return f"""# Training multilayer neural networks on numpy
 

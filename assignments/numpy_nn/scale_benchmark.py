@@ -1,6 +1,6 @@
 """``./run.py benchmark scale [--submissions 40] [--workers 2]``: grading throughput and capacity.
 
-* Batch: N submissions (the reference and mutants from tests/mutants.py in turn), the 12 unit
+* Batch: N submissions (the reference and mutants from tests/support/mutants.py in turn), the 12 unit
   sections, graded serially in this process, then on a local Dask cluster of W single-threaded
   workers (its start-up timed apart): seconds each and the speedup (target >= 1.7x for 2 workers).
 * Per-job overhead: one small job (the ReLU section of the reference) graded in-process with a

@@ -8,7 +8,7 @@ Each generator yields ``(category, case name, scenario)``.  The category says
 what the case is about ('batch size 1', 'soft labels', 'pooling ties', ...);
 ``assignments.numpy_nn.announced.ANNOUNCED`` names, for every category of every section, the
 public case that shows students the same situation, and a kit test
-(tests/test_hidden_categories.py) fails when a hidden category has none.
+(tests/numpy_nn/test_hidden_categories.py) fails when a hidden category has none.
 Cases stay inside the documented contract (KIT-SPEC): e.g. Flatten gets 4-D
 inputs only.
 """

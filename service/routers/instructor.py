@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import assignments
 from service import jobs
 from service.config import Settings
 from service.dependencies import check_csrf, get_db, get_settings, instructor_page
@@ -25,7 +26,7 @@ router = APIRouter(prefix='/instructor')
 def gradebook_page(request: Request, person: Person = Depends(instructor_page), db: Session = Depends(get_db),
                    settings: Settings = Depends(get_settings)):
     rows = gradebook(db, settings.deadline)
-    sections = [settings.homework.by_name[name] for name in settings.grade_sections]
+    sections = [assignments.get(settings.assignment).by_name[name] for name in settings.grade_sections]
     charts = gradebook_charts(rows, sections, upload_times(db), settings.deadline)
     return render(request, 'gradebook.html', person=person, rows=rows, sections=sections, deadline=settings.deadline,
                   message=request.query_params.get('message'), charts=charts, drift=course_drift(db))

@@ -1,2 +1,0 @@
-"""Student-style solutions written in the course's own template (see manifest.py); graded by tests/test_corpus.py."""
-
