@@ -15,8 +15,6 @@ from assignments.autoencoder import gates
 from assignments.autoencoder.gates import GATES, judge, load_gate_data, run_gate, train_and_predict
 from tests.conftest import DATA_DIR
 
-pytestmark = pytest.mark.gate  # markers: pyproject.toml
-
 AE = assignments.get('autoencoder')
 GATE = GATES['bottleneck']
 
@@ -114,6 +112,7 @@ def test_gate_data_are_pixels_in_0_1_one_column_per_image(gate_data):
     assert not np.shares_memory(x_test, y_test)
 
 
+@pytest.mark.gate  # minutes of training: pytest -m gate, or ./run.py benchmark
 def test_reference_passes_the_full_gate(ae_reference, gate_data):
     """The honest run: the gate exactly as the grader runs it (about 35 s on 2 quiet cores)."""
     result = run_gate('bottleneck', ae_reference, DATA_DIR)
@@ -129,6 +128,7 @@ def test_untrained_network_fails(ae_reference, gate_data):
     assert history['test_loss'] == [] and not result.passed and result.loss > 50, result.describe()
 
 
+@pytest.mark.gate  # minutes of training: pytest -m gate, or ./run.py benchmark
 def test_plain_sgd_in_place_of_adam_fails(ae_reference, gate_data):
     """SGD with Adam's step size only learns the mean image (about 23.7; the linear 2-D code is 21.1)."""
     def run_adam(self, inputs, step_size, num_epoch, minibatch_size, l2_coef, test_inputs=None,
@@ -142,6 +142,7 @@ def test_plain_sgd_in_place_of_adam_fails(ae_reference, gate_data):
     assert not result.passed and result.loss > GATE.max_loss + 3, result.describe()
 
 
+@pytest.mark.gate  # minutes of training: pytest -m gate, or ./run.py benchmark
 def test_train_command_saves_both_pictures(tmp_path, capsys, gate_data):
     import matplotlib.image
     from assignments.autoencoder.training import train_command

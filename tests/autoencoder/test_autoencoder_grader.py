@@ -98,6 +98,7 @@ def test_complex_inputs_are_graded():
     assert 'the complex step' in categories['loss']
 
 
+@pytest.mark.gate  # minutes of training: pytest -m gate, or ./run.py benchmark
 def test_reference_passes_the_bottleneck_gate_in_the_sandbox():
     from tests.conftest import DATA_DIR
     report = Grader(assignment='autoencoder', data_dir=DATA_DIR).grade(AUTOENCODER.reference_path, ['bottleneck'])

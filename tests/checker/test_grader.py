@@ -199,6 +199,7 @@ def test_reports(grader, tmp_path):
 
 
 @pytest.mark.skipif(not (DATA_DIR / 'mnist').is_dir(), reason='no ../shared/data/mnist')
+@pytest.mark.gate  # minutes of training: pytest -m gate, or ./run.py benchmark
 def test_reference_passes_the_mnist_gate_in_the_sandbox(grader):
     report = grader.grade(KIT_ROOT / 'solution.py', ['mnist'])
     verdict = report.sections[0]

@@ -141,6 +141,7 @@ def test_course_template_scores_nothing(grader):
     assert not [verdict.name for verdict in report.sections if verdict.verdict == 'passed']
 
 
+@pytest.mark.gate  # minutes of training: pytest -m gate, or ./run.py benchmark
 def test_correct_course_file_passes_the_mnist_gate(grader):
     if not (DATA_DIR / 'mnist').is_dir():
         if os.environ.get('CI'):

@@ -6,8 +6,6 @@ from public_tests.gates import GATES, judge
 from public_tests.runner import run_gate_section
 from tests.conftest import DATA_DIR
 
-pytestmark = pytest.mark.gate  # markers: pyproject.toml
-
 
 def test_judge_counts_accuracy_and_time():
     y_test = np.eye(10)[[1, 2, 3, 4]]
@@ -26,6 +24,7 @@ def test_gate_with_missing_data_says_so(reference, tmp_path, capsys, monkeypatch
 
 
 @pytest.mark.skipif(not (DATA_DIR / 'mnist').is_dir(), reason='no ../shared/data/mnist')
+@pytest.mark.gate  # minutes of training: pytest -m gate, or ./run.py benchmark
 def test_reference_passes_the_mnist_gate_on_real_data(reference, capsys):
     assert run_gate_section('mnist', reference, DATA_DIR, None) == 2.0
     assert 'PASS  test accuracy 0.9' in capsys.readouterr().out
