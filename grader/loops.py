@@ -22,7 +22,8 @@ Each assignment brings its probes (its ``probes`` module: ``probes(section)``, `
 
 import ast
 
-from grader.static_rules import MODULE, POLICY, Finding, owners_of_lines, section_of
+from grader.regions import owners_of_lines
+from grader.static_rules import MODULE, POLICY, Finding, section_of
 
 GROWS = 'bigger'  # the label suffix of a probe with every data dimension larger
 NUMBER_WORDS = ('no', 'one', 'two', 'three', 'four', 'five')

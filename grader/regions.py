@@ -41,19 +41,25 @@ def solution_regions(source, sections=None):
     return regions
 
 
+def qualified_definitions(tree, prefix=''):
+    """(qualified name 'Class.method.inner', node) of every def and class of ``tree``, outer ones first:
+    the one walk over definitions that the template, the splice and the static rules share."""
+    for child in ast.iter_child_nodes(tree):
+        if isinstance(child, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            name = f"{prefix}{child.name}"
+            yield name, child
+            yield from qualified_definitions(child, name + '.')
+
+
+def owners_of_lines(tree):
+    """{line (1-based): the innermost def/class around it, qualified} for every line inside one."""
+    return {line: name for name, node in qualified_definitions(tree)
+            for line in range(node.lineno, node.end_lineno + 1)}  # inner definitions come later and win
+
+
 def enclosing_names(source):
     """{line (0-based): 'Class.method'} for every line inside a def, innermost first."""
-    names = {}
-
-    def visit(node, prefix):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
-                name = f"{prefix}{child.name}"
-                for line in range(child.lineno - 1, child.end_lineno):
-                    names[line] = name
-                visit(child, name + '.')
-    visit(ast.parse(source), '')
-    return names
+    return {line - 1: name for line, name in owners_of_lines(ast.parse(source)).items()}
 
 
 def make_template(source, sections):

@@ -22,7 +22,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from grader.regions import enclosing_names, student_regions
+from grader.regions import enclosing_names, qualified_definitions, student_regions
 
 LINE_REFERENCE = re.compile(r'solution\.py, line (\d+)')
 
@@ -58,17 +58,11 @@ def as_is(source):
 
 # ------------------------------------------------------------------------------------------ reading the files
 def qualified_functions(tree):
-    """{'Class.method.inner': FunctionDef} for every function of a module."""
+    """{'Class.method.inner': FunctionDef} for every function of a module (the first of a name)."""
     found = {}
-
-    def visit(node, prefix):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                name = f"{prefix}{child.name}"
-                if not isinstance(child, ast.ClassDef):
-                    found.setdefault(name, child)
-                visit(child, name + '.')
-    visit(tree, '')
+    for name, node in qualified_definitions(tree):
+        if not isinstance(node, ast.ClassDef):
+            found.setdefault(name, node)
     return found
 
 

@@ -24,7 +24,7 @@ import copy
 from dataclasses import dataclass
 
 from grader.splice import bound_names, is_docstring
-from grader.regions import enclosing_names, solution_regions, student_regions
+from grader.regions import enclosing_names, owners_of_lines, solution_regions, student_regions
 
 NUMERIC_LIBRARIES = {'torch', 'scipy', 'sklearn', 'jax', 'jaxlib', 'tensorflow', 'keras', 'numba', 'cupy', 'theano',
                      'mxnet', 'paddle', 'autograd', 'tinygrad', 'cython', 'numexpr', 'pandas'}
@@ -87,21 +87,6 @@ def section_of(sections, name):
 def _call_name(node):
     function = node.func
     return function.id if isinstance(function, ast.Name) else function.attr if isinstance(function, ast.Attribute) else ''
-
-
-def owners_of_lines(tree):
-    """{line (1-based): the innermost def/class around it, qualified} for every line inside one."""
-    owners = {}
-
-    def visit(node, prefix):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
-                name = f"{prefix}{child.name}"
-                for line in range(child.lineno, child.end_lineno + 1):
-                    owners[line] = name
-                visit(child, name + '.')
-    visit(tree, '')
-    return owners
 
 
 # ------------------------------------------------------------------------------------------ imports and calls
