@@ -20,7 +20,7 @@ from grader.diagnose import Diagnoser, student_cases
 from grader.limits import limits_for
 from grader.loops import loop_findings
 from grader.static_rules import (MODULE, POLICY, WARNING, WRONG, EditChecker, Finding, check_submission,
-                           section_of_names)
+                                 section_of_names)
 from grader.sandbox import run_child
 from grader.shrink import smallest_failing
 from grader.splice import as_is, splice
@@ -269,7 +269,8 @@ class Grader:
         if index is not None:
             actual, failure = student[index]
             verdict.smallest_case = self.ladders.format_case(candidates[index][1], expected[index][0], actual,
-                                                graded.translate(failure) if failure else None, compare_output)
+                                                             graded.translate(failure) if failure else None,
+                                                             compare_output)
 
     def _loop_findings(self, name, results, graded):
         """Findings for the student's lines that loop over data (counted by the child's tracer)."""

@@ -15,7 +15,6 @@ def extras(out_dir, assignment):
 
 def readme(assignment):
     from public_tests.gates import GATES, SEED
-    TOTAL_POINTS = assignment.total_points
     rows = points_rows(assignment, './run.py')
     mnist, cifar = GATES['mnist'], GATES['cifar10']
     return f"""# Training multilayer neural networks on numpy
@@ -42,7 +41,7 @@ to two nested loops.
 
 {unittest_text()}
 
-## Points ({TOTAL_POINTS:g} in all; a section scores only when all of its checks pass)
+## Points ({assignment.total_points:g} in all; a section scores only when all of its checks pass)
 
 | section | title | command | points |
 |---|---|---|---|
